@@ -1,0 +1,157 @@
+"""The HTTP edge: everything about a request that is HTTP, not MCP, decided before the SDK sees it.
+
+In order: the path (stage prefix, trailing slash), Host and Origin, CORS, the method, and for POST the
+headers and body the MCP transport requires. Each rejection is a JSON-RPC error with the spec's status.
+What passes reaches the SDK's Streamable-HTTP app with its body already read (once) and described in the
+request's ``RequestInfo`` for logs and metrics.
+"""
+
+from __future__ import annotations
+
+import json
+
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import rejection, unsupported_version
+from app.observability import INFO_KEY, RequestInfo
+from app.security import OriginPolicy
+
+MCP_PATH = "/mcp"
+ALLOW = "POST, OPTIONS"
+SUPPORTED_VERSIONS = [*HANDSHAKE_PROTOCOL_VERSIONS, *MODERN_PROTOCOL_VERSIONS]
+CORS_HEADERS = [
+    "Content-Type",
+    "Accept",
+    "Authorization",
+    "MCP-Protocol-Version",
+    "Mcp-Method",
+    "Mcp-Name",
+    "Mcp-Session-Id",
+    "Last-Event-ID",
+]
+
+
+class Edge:
+    def __init__(self, app: ASGIApp, policy: OriginPolicy, max_body_bytes: int) -> None:
+        self.policy = policy
+        self.max_body_bytes = max_body_bytes
+        self.mcp = app
+        self.cors = CORSMiddleware(
+            self._route,
+            allow_origin_regex=policy.origin_regex,
+            allow_methods=["POST", "OPTIONS"],
+            allow_headers=CORS_HEADERS,
+            expose_headers=["Mcp-Session-Id", "MCP-Protocol-Version"],
+            max_age=600,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.mcp(scope, receive, send)
+            return
+        problem = self._check_request(scope)
+        if problem is not None:
+            await problem(scope, receive, send)
+            return
+        await self.cors(scope, receive, send)
+
+    def _check_request(self, scope: Scope) -> Response | None:
+        context = scope.get("aws.event", {}).get("requestContext", {})
+        if _route_path(scope["path"], context.get("stage")) != MCP_PATH:
+            return rejection(404, f"Not Found: the MCP endpoint is {MCP_PATH}")
+        # Rewritten, not redirected: Starlette's redirect of /mcp/ would drop the stage prefix.
+        scope["path"], scope["raw_path"] = MCP_PATH, MCP_PATH.encode()
+        headers = Headers(scope=scope)
+        domain = context.get("domainName")
+        if not self.policy.host_allowed(headers.get("host"), domain):
+            return rejection(421, "Misdirected Request: Host not allowed")
+        if not self.policy.origin_allowed(headers.get("origin")):
+            return rejection(403, "Forbidden: Origin not allowed")
+        return None
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Behind CORSMiddleware, which has answered CORS preflights already."""
+        headers = Headers(scope=scope)
+        problem = self._check_method_and_headers(scope["method"], headers)
+        if problem is None:
+            body = await _read_body(receive, self.max_body_bytes)
+            message = _parse(body) if body is not None else None
+            if body is None:
+                problem = _too_large(self.max_body_bytes)
+            elif isinstance(message, list):
+                problem = rejection(400, "JSON-RPC batches are not supported (removed in 2025-06-18)")
+            else:
+                info = scope.get(INFO_KEY)
+                if isinstance(info, RequestInfo):
+                    info.describe(message, headers)
+                await self.mcp(scope, _replay(body, receive), send)
+                return
+        await problem(scope, receive, send)
+
+    def _check_method_and_headers(self, method: str, headers: Headers) -> Response | None:
+        if method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": ALLOW})
+        if method != "POST":
+            # Stateless: there is no stream to GET and no session to DELETE. Never hold a Lambda open.
+            return rejection(405, "Method Not Allowed: POST only", headers={"Allow": ALLOW})
+        content_type = headers.get("content-type", "")
+        if content_type.split(";", 1)[0].strip().lower() != "application/json":
+            return rejection(415, "Unsupported Media Type: Content-Type must be application/json")
+        accept = [part.split(";", 1)[0].strip().lower() for part in headers.get("accept", "").split(",")]
+        if not {"application/json", "application/*", "*/*"}.intersection(accept):
+            return rejection(406, "Not Acceptable: Accept must include application/json")
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.max_body_bytes:
+            return _too_large(self.max_body_bytes)
+        version = headers.get("mcp-protocol-version")
+        if version is not None and version not in SUPPORTED_VERSIONS:
+            return unsupported_version(version, SUPPORTED_VERSIONS)
+        return None
+
+
+def _too_large(limit: int) -> Response:
+    return rejection(413, f"Payload Too Large: at most {limit} bytes")
+
+
+def _route_path(path: str, stage: str | None) -> str:
+    """`/prod/mcp` (an HTTP API named stage puts it in rawPath) and `/mcp/` both route to `/mcp`."""
+    if stage and stage != "$default" and (path == f"/{stage}" or path.startswith(f"/{stage}/")):
+        path = path[len(stage) + 1 :]
+    return path.rstrip("/") or "/"
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    chunks = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return bytes(chunks)
+        chunks.extend(message.get("body", b""))
+        if len(chunks) > limit:
+            return None
+        if not message.get("more_body", False):
+            return bytes(chunks)
+
+
+def _parse(body: bytes) -> object:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None  # the SDK answers a parse error with 400 -32700
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay

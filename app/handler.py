@@ -1,0 +1,109 @@
+"""The Lambda entry point, ``app.handler.handler``.
+
+A request's whole path: API Gateway event → Mangum (event → ASGI) → ``OncePerEnvironment`` (lifespan once,
+drain per invocation, app/lifespan.py) → ``RequestLog`` (logs, metrics, app/observability.py) → ``Edge``
+(path, Host/Origin, CORS, method, headers, body, app/edge.py) → the SDK's Streamable-HTTP app → the
+MCPServer built in app/server.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import warnings
+from typing import Any
+
+from mangum import Mangum
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+
+from app.config import Settings
+from app.edge import Edge
+from app.errors import JsonErrors
+from app.lifespan import OncePerEnvironment
+from app.observability import LambdaHandler, Observability, RequestLog
+from app.security import OriginPolicy
+from app.server import build_server
+
+# Host and Origin are checked by the edge against a per-request policy: the allowed hosts from settings
+# plus the domain API Gateway names in the request context. The SDK's check holds one static list and
+# answers in plain text; it would reject the API's own domain, so the edge's check replaces it.
+_SDK_TRANSPORT_SECURITY = TransportSecuritySettings(enable_dns_rebinding_protection=False)
+
+
+def build_handler(settings: Settings | None = None, *, server: MCPServer | None = None) -> LambdaHandler:
+    """A new Lambda handler: one per execution environment (tests and profiles build their own)."""
+    settings = settings or Settings()
+    observability = Observability(tracing=settings.tracing)
+    server = server or build_server(settings)
+    sdk_app = server.streamable_http_app(
+        stateless_http=True,
+        json_response=True,
+        transport_security=_SDK_TRANSPORT_SECURITY,
+        max_request_body_size=settings.max_body_bytes,
+    )
+    policy = OriginPolicy(settings.allowed_hosts, settings.allowed_origins)
+    edge = Edge(JsonErrors(sdk_app), policy, settings.max_body_bytes)
+
+    async def tool_names() -> set[str]:
+        return {tool.name for tool in await server.list_tools()}
+
+    request_log = RequestLog(edge, observability, tool_names)
+    asgi = OncePerEnvironment(request_log)
+    _ensure_event_loop()
+    adapter = Mangum(asgi, lifespan="off", api_gateway_base_path=settings.base_path or "/")
+    return observability.wrap(_refuse_unparseable_host(adapter, request_log))
+
+
+# Mangum splits Host on ":" into exactly (name, int port): "[::1]:3000" or "a:b" raise before any ASGI code
+# runs, and the invocation fails (a 5xx). API Gateway always sends its own domain; a local client can send
+# anything. Such a Host names no server we serve: answer 421 as the edge does for a disallowed Host.
+_PARSEABLE_HOST = re.compile(r"^[^:]*(:[0-9]{1,5})?$")
+_MISDIRECTED = {
+    "statusCode": 421,
+    "headers": {"content-type": "application/json"},
+    "body": json.dumps(
+        {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Misdirected Request: bad Host"}}
+    ),
+    "isBase64Encoded": False,
+}
+
+
+def _refuse_unparseable_host(adapter: LambdaHandler, request_log: RequestLog) -> LambdaHandler:
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        headers = event.get("headers") or {}
+        host = next((str(v) for k, v in headers.items() if k.lower() == "host"), "")
+        if not _PARSEABLE_HOST.match(host):
+            http = event.get("requestContext", {}).get("http", {})
+            request_log.refused_before_asgi(str(event.get("httpMethod") or http.get("method") or "?"), 421)
+            return dict(_MISDIRECTED)
+        return adapter(event, context)
+
+    return handle
+
+
+def _ensure_event_loop() -> None:
+    """Mangum runs every invocation on this thread's event loop, found with ``asyncio.get_event_loop()``.
+
+    Since Python 3.12 that call warns when no loop was set (and 3.14 raises): set one explicitly, once.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            loop = asyncio.get_event_loop()
+        except RuntimeError:
+            loop = None
+    if loop is None or loop.is_closed():
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+
+_handler: LambdaHandler | None = None
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Built on the first invocation, reused by every later one in this execution environment."""
+    global _handler
+    if _handler is None:
+        _handler = build_handler()
+    return _handler(event, context)

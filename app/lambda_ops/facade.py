@@ -1,0 +1,194 @@
+"""``LambdaOps``: the one object the MCP layer calls. Synchronous (boto3 is); every method returns its
+result model or an ``OpsError`` — AWS and validation failures are values, never exceptions."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import TypeVar
+
+from app.lambda_ops.audit import DEFAULT_NAMES_PER_GROUP, RuntimeAudit, audit_runtimes
+from app.lambda_ops.clients import LambdaClients
+from app.lambda_ops.detail import FunctionDetail, get_function_detail
+from app.lambda_ops.errors import OpsError, OpsFailure, aws_call, invalid
+from app.lambda_ops.functions import DEFAULT_PAGE_SIZE, FunctionPage, list_functions_page
+from app.lambda_ops.invoke import InvokeResult, invoke_function, validate_payload
+from app.lambda_ops.policy import WritePolicy
+from app.lambda_ops.runtime_info import CatalogProvider, RuntimeCatalogResult, catalog_result
+from app.lambda_ops.runtimes import RuntimeCatalog
+from app.lambda_ops.upgrade import UpgradeRunner
+from app.lambda_ops.upgrade_plan import DEFAULT_BUDGET_S, UpgradeOptions, UpgradeResult
+
+T = TypeVar("T")
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+class LambdaOps:
+    def __init__(
+        self,
+        clients: LambdaClients | None = None,
+        *,
+        policy: WritePolicy | None = None,
+        catalog: CatalogProvider | None = None,
+        today: Callable[[], date] = utc_today,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        poll_interval_s: float = 1.0,
+    ) -> None:
+        self.clients = clients or LambdaClients()
+        self.policy = policy or WritePolicy()
+        self.catalogs = catalog or CatalogProvider()
+        self.today, self.clock, self.sleep = today, clock, sleep
+        self.poll_interval_s = poll_interval_s
+
+    def _catalog(self) -> RuntimeCatalog:
+        return self.catalogs.current(self.today())[0]
+
+    @staticmethod
+    def _guard(action: Callable[[], T]) -> T | OpsError:
+        try:
+            return action()
+        except OpsFailure as failure:
+            return failure.error
+
+    def runtime_info(
+        self, *, runtime: str | None = None, family: str | None = None
+    ) -> RuntimeCatalogResult | OpsError:
+        """The runtime catalog with each runtime's status today; optionally one runtime or one family."""
+
+        def run() -> RuntimeCatalogResult:
+            today = self.today()
+            catalog, refreshed, note = self.catalogs.current(today)
+            wanted_family = (family or "").strip().lower() or None
+            wanted = (runtime or "").strip() or None
+            if wanted is not None and catalog.get(wanted) is None:
+                raise invalid(f"Unknown runtime '{wanted}'. Omit it to list every runtime.")
+            if wanted_family is not None and wanted_family not in catalog.families:
+                raise invalid(
+                    f"Unknown family '{wanted_family}'. Known: {', '.join(sorted(catalog.families))}."
+                )
+            return catalog_result(
+                catalog, today, refreshed=refreshed, note=note, family=wanted_family, identifier=wanted
+            )
+
+        return self._guard(run)
+
+    def list_functions(
+        self,
+        *,
+        marker: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        runtime: str | None = None,
+        name_prefix: str | None = None,
+    ) -> FunctionPage | OpsError:
+        """One page of compact function entries (see ``functions`` for the marker contract)."""
+
+        def run() -> FunctionPage:
+            return list_functions_page(
+                self.clients.control,
+                self._catalog(),
+                self.today(),
+                marker=marker,
+                page_size=page_size,
+                runtime=runtime,
+                name_prefix=name_prefix,
+                clock=self.clock,
+            )
+
+        return self._guard(run)
+
+    def get_function(self, name: str) -> FunctionDetail | OpsError:
+        """One function's sanitised configuration, tags, reserved concurrency and runtime status."""
+
+        def run() -> FunctionDetail:
+            return get_function_detail(self.clients.control, _required(name), self._catalog(), self.today())
+
+        return self._guard(run)
+
+    def audit_runtimes(
+        self, *, family: str | None = None, names_per_group: int = DEFAULT_NAMES_PER_GROUP
+    ) -> RuntimeAudit | OpsError:
+        """Every function of the account grouped by runtime, worst status first."""
+
+        def run() -> RuntimeAudit:
+            return audit_runtimes(
+                self.clients.control,
+                self._catalog(),
+                self.today(),
+                family=family,
+                names_per_group=names_per_group,
+                clock=self.clock,
+            )
+
+        return self._guard(run)
+
+    def invoke(
+        self, name: str, payload: str | None = None, *, log_tail: bool = False
+    ) -> InvokeResult | OpsError:
+        """A synchronous invoke (a write: gated by the policy before any AWS call)."""
+
+        def run() -> InvokeResult:
+            function = _required(name)
+            data = validate_payload(payload)
+            refusal = self.policy.check_name(function)
+            if refusal is not None:
+                raise refusal
+            if self.policy.needs_tags:
+                with aws_call("GetFunctionConfiguration", function):
+                    arn = self.clients.control.get_function_configuration(FunctionName=function)[
+                        "FunctionArn"
+                    ]
+                with aws_call("ListTags", function):
+                    tags = self.clients.control.list_tags(Resource=arn).get("Tags", {})
+                if (refusal := self.policy.check_tags(function, tags)) is not None:
+                    raise refusal
+            return invoke_function(self.clients.invoke, function, data, log_tail=log_tail)
+
+        return self._guard(run)
+
+    def update_runtime(
+        self,
+        name: str,
+        target_runtime: str,
+        *,
+        dry_run: bool = False,
+        allow_cross_family: bool = False,
+        allow_downgrade: bool = False,
+        smoke_payload: str | None = None,
+        budget_s: float = DEFAULT_BUDGET_S,
+    ) -> UpgradeResult | OpsError:
+        """The safe upgrade (``upgrade``): a plan if ``dry_run``, else update, wait, smoke test, rollback."""
+        options = UpgradeOptions(
+            target_runtime=target_runtime.strip(),
+            dry_run=dry_run,
+            allow_cross_family=allow_cross_family,
+            allow_downgrade=allow_downgrade,
+            smoke_payload=smoke_payload,
+            budget_s=budget_s,
+        )
+
+        def run() -> UpgradeResult:
+            function = _required(name)
+            runner = UpgradeRunner(
+                self.clients,
+                self._catalog(),
+                self.today(),
+                self.policy,
+                clock=self.clock,
+                sleep=self.sleep,
+                poll_interval_s=self.poll_interval_s,
+            )
+            return runner.run(function, options)
+
+        return self._guard(run)
+
+
+def _required(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise invalid("A function name is required.")
+    return name

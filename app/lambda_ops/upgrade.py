@@ -1,0 +1,236 @@
+"""The safe runtime upgrade: validate, update, wait within a budget, smoke test, roll back on failure.
+
+Nothing is reported as a success without being read back: the outcome is ``succeeded`` (``verified``)
+only when GetFunctionConfiguration shows the target runtime with ``LastUpdateStatus: Successful`` and,
+when a smoke payload was given, the smoke invoke returned without a function error. Problems before the
+first write raise ``OpsFailure`` (nothing changed); after it, the result says what changed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from app.lambda_ops.clients import LambdaClients
+from app.lambda_ops.errors import ErrorKind, OpsError, OpsFailure, aws_call, invalid
+from app.lambda_ops.invoke import InvokeResult, invoke_function, validate_payload
+from app.lambda_ops.policy import WritePolicy, function_name_of
+from app.lambda_ops.runtimes import RuntimeCatalog, RuntimeStatus
+from app.lambda_ops.update_wait import Observed, RuntimeUpdater
+from app.lambda_ops.upgrade_plan import (
+    MAX_BUDGET_S,
+    Outcome,
+    Plan,
+    UpgradeOptions,
+    UpgradeResult,
+    UpgradeStep,
+    make_plan,
+)
+
+Action = Literal["update", "wait", "smoke_invoke", "rollback", "rollback_wait"]
+
+
+@dataclass
+class _Run:
+    function: str
+    previous: str | None
+    target: str
+    started: float
+    deadline: float
+    base: dict[str, Any]
+    steps: list[UpgradeStep] = field(default_factory=list)
+
+
+class UpgradeRunner:
+    def __init__(
+        self,
+        clients: LambdaClients,
+        catalog: RuntimeCatalog,
+        today: date,
+        policy: WritePolicy,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        poll_interval_s: float = 1.0,
+    ) -> None:
+        self.clients, self.catalog, self.today, self.policy = clients, catalog, today, policy
+        self.clock = clock
+        self.aws = RuntimeUpdater(clients, clock=clock, sleep=sleep, poll_interval_s=poll_interval_s)
+
+    def run(self, function: str, options: UpgradeOptions) -> UpgradeResult:
+        target = options.target_runtime
+        if not target:
+            raise invalid("target_runtime is required, e.g. nodejs22.x.")
+        if not 0 < options.budget_s <= MAX_BUDGET_S:
+            raise invalid(
+                f"budget_s must be above 0 and at most {MAX_BUDGET_S:.0f} s, got {options.budget_s}."
+            )
+        smoke = validate_payload(options.smoke_payload) if options.smoke_payload is not None else None
+        refusal = self.policy.check_name(function)  # decided before any AWS call
+        if refusal is not None and not options.dry_run:
+            raise refusal
+        config = self.aws.read(function)
+        if refusal is None and self.policy.needs_tags:
+            with aws_call("ListTags", function):
+                tags = self.clients.control.list_tags(Resource=config["FunctionArn"]).get("Tags", {})
+            refusal = self.policy.check_tags(function, tags)
+            if refusal is not None and not options.dry_run:
+                raise refusal
+        plan = make_plan(config, options, self.catalog, self.today, refusal)
+        current = config.get("Runtime")
+        base = {
+            "function_name": function_name_of(function),
+            "dry_run": options.dry_run,
+            "previous_runtime": current,
+            "target_runtime": target,
+            "checks": plan.checks,
+            "warnings": plan.warnings,
+            "rollback_possible": plan.rollback_possible,
+        }
+        if current == target:
+            status = config.get("LastUpdateStatus")
+            message = f"Already on {target} (last update status {status}): nothing to do."
+            return UpgradeResult(
+                **base,
+                outcome=Outcome.UNCHANGED,
+                verified=status == "Successful",
+                final_runtime=current,
+                message=message,
+            )
+        if options.dry_run:
+            return self._dry_run(plan, base, current, options, smoke is not None)
+        if plan.failed:
+            busy = any(c.name == "function_ready" for c in plan.failed)
+            reasons = "; ".join(c.detail for c in plan.failed)
+            raise OpsFailure(
+                OpsError(
+                    kind=ErrorKind.CONFLICT if busy else ErrorKind.INVALID_ARGUMENT,
+                    message=f"Not upgraded, nothing changed: {reasons}.",
+                    retryable=busy,
+                )
+            )
+        started = self.clock()
+        run = _Run(function, current, target, started, started + options.budget_s, base)
+        self.aws.update(function, target, config.get("RevisionId"))  # raises if rejected: nothing changed
+        self._step(run, "update", True, target, f"UpdateFunctionConfiguration accepted Runtime={target}")
+        seen = self._wait(run, target, "wait")
+        return self._after_update(run, seen, smoke, options.budget_s)
+
+    def _dry_run(
+        self, plan: Plan, base: dict[str, Any], current: str | None, options: UpgradeOptions, smoke: bool
+    ) -> UpgradeResult:
+        if plan.failed:
+            message = "Dry run, nothing changed. Would refuse: " + "; ".join(c.detail for c in plan.failed)
+        else:
+            message = (
+                f"Dry run, nothing changed. Would update {current} → {options.target_runtime} and wait up to "
+                f"{options.budget_s:.0f} s for AWS to apply it"
+                + (", then smoke test it and roll back on a function error." if smoke else ".")
+            )
+        outcome = Outcome.REFUSED if plan.failed else Outcome.PLANNED
+        return UpgradeResult(**base, outcome=outcome, verified=False, final_runtime=current, message=message)
+
+    def _after_update(self, run: _Run, seen: Observed, smoke: bytes | None, budget_s: float) -> UpgradeResult:
+        target, previous = run.target, run.previous
+        check = f"Read the function again (get-function '{function_name_of(run.function)}')"
+        if seen.status == "Failed":
+            return self._result(run, seen, Outcome.FAILED, f"AWS failed to apply {target}: {seen.reason}")
+        if not seen.on(target):
+            return self._result(
+                run,
+                seen,
+                Outcome.IN_PROGRESS,
+                f"Not verified: AWS had not finished applying {target} within {budget_s:.0f} s (last status "
+                f"{seen.status}); it is not known to have succeeded.",
+                how_to_check=f"{check}: last_update_status must be Successful with runtime {target}.",
+            )
+        if smoke is None:
+            return self._result(run, seen, Outcome.SUCCEEDED, f"Verified: now on {target} (was {previous}).")
+        try:
+            tested = invoke_function(self.clients.invoke, run.function, smoke)
+        except OpsFailure as failure:
+            self._step(run, "smoke_invoke", False, target, failure.error.message)
+            return self._result(
+                run,
+                seen,
+                Outcome.SMOKE_TEST_ERROR,
+                f"Updated to {target}, but the smoke invoke could not run ({failure.error.message}). "
+                f"Not verified, not rolled back; the previous runtime was {previous}.",
+            )
+        passed = tested.function_error is None
+        outcome_text = f"function error: {tested.function_error}" if not passed else "no function error"
+        self._step(run, "smoke_invoke", passed, target, outcome_text)
+        if passed:
+            message = f"Verified: now on {target} (was {previous}) and the smoke test passed."
+            return self._result(run, seen, Outcome.SUCCEEDED, message, smoke_test=tested)
+        failed = f"The smoke test failed on {target} ({tested.function_error} function error)"
+        if previous is None or self.catalog.status(previous, self.today) is RuntimeStatus.BLOCKED:
+            self._step(run, "rollback", False, previous, f"not attempted: AWS blocks updates to {previous}")
+            return self._result(
+                run,
+                seen,
+                Outcome.ROLLBACK_REFUSED,
+                f"{failed}, and rolling back is impossible: AWS blocks updates to functions on {previous}. "
+                f"The function stays on {target}: fix it there or move it to another supported runtime.",
+                smoke_test=tested,
+            )
+        return self._rollback(run, seen, failed, tested, check)
+
+    def _rollback(
+        self, run: _Run, seen: Observed, failed: str, tested: InvokeResult, check: str
+    ) -> UpgradeResult:
+        previous = run.previous
+        try:
+            self.aws.update(run.function, previous, seen.revision_id)
+        except OpsFailure as failure:
+            self._step(run, "rollback", False, previous, failure.error.message)
+            message = f"{failed}; the rollback to {previous} was rejected: {failure.error.message}"
+            return self._result(run, seen, Outcome.ROLLBACK_FAILED, message, smoke_test=tested)
+        self._step(
+            run, "rollback", True, previous, f"UpdateFunctionConfiguration accepted Runtime={previous}"
+        )
+        back = self._wait(run, previous, "rollback_wait")
+        if back.on(previous):
+            return self._result(
+                run,
+                back,
+                Outcome.ROLLED_BACK,
+                f"{failed}; rolled back to {previous} (verified).",
+                smoke_test=tested,
+            )
+        if back.status == "Failed":
+            message = f"{failed}; the rollback to {previous} failed: {back.reason}"
+            return self._result(run, back, Outcome.ROLLBACK_FAILED, message, smoke_test=tested)
+        return self._result(
+            run,
+            back,
+            Outcome.ROLLBACK_IN_PROGRESS,
+            f"{failed}; the rollback to {previous} started but had not finished within the time budget.",
+            smoke_test=tested,
+            how_to_check=f"{check}: expect runtime {previous}, last update Successful.",
+        )
+
+    def _result(
+        self, run: _Run, seen: Observed, outcome: Outcome, message: str, **extra: Any
+    ) -> UpgradeResult:
+        return UpgradeResult(
+            **run.base,
+            outcome=outcome,
+            verified=outcome is Outcome.SUCCEEDED,
+            message=message,
+            final_runtime=seen.runtime,
+            steps=run.steps,
+            **extra,
+        )
+
+    def _wait(self, run: _Run, runtime: str | None, action: Action) -> Observed:
+        seen = self.aws.wait(run.function, run.deadline)
+        self._step(run, action, seen.on(runtime), seen.runtime, seen.detail)
+        return seen
+
+    def _step(self, run: _Run, action: Action, ok: bool, runtime: str | None, detail: str) -> None:
+        elapsed = round(self.clock() - run.started, 3)
+        run.steps.append(UpgradeStep(action=action, ok=ok, runtime=runtime, detail=detail, elapsed_s=elapsed))

@@ -1,0 +1,171 @@
+"""The sandbox AWS account: moto in server mode on loopback, seeded with ``seed_data.FUNCTIONS``.
+
+It runs in a child process (``python -m app.local.sandbox``), not in the server's: importing moto hooks
+botocore in the importing process, and the handler's process must stay as it is on Lambda. The child prints
+one JSON line when it is ready (its URL, how many functions, how long seeding took) and runs until its stdin
+closes (the parent stopped or died: no orphaned moto) or it receives SIGINT/SIGTERM.
+
+Run it alone for a seeded account to point the AWS CLI at: ``python -m app.local.sandbox``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from types import FrameType
+from typing import IO, Any
+
+from app.local.context import REGION
+
+LOOPBACK = "127.0.0.1"
+CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}  # moto accepts any
+
+
+@dataclass(frozen=True)
+class SandboxInfo:
+    endpoint_url: str
+    functions: int
+    seed_seconds: float
+
+
+class SandboxError(RuntimeError):
+    pass
+
+
+class Sandbox:
+    """The parent's handle on the sandbox child: ``Sandbox.spawn()``, ``wait_ready()``, ``stop()``."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+        self.info: SandboxInfo | None = None
+        self._first_line: list[bytes] = []
+        self._reader = threading.Thread(target=self._read_first_line, name="sandbox-ready", daemon=True)
+        self._reader.start()
+
+    @classmethod
+    def spawn(cls) -> Sandbox:
+        """Start the child; returns at once (seeding goes on while the caller does other work)."""
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.local.sandbox"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            start_new_session=True,  # Ctrl+C reaches the parent only; the parent stops the child
+        )
+        return cls(process)
+
+    def wait_ready(self, timeout: float = 60.0) -> SandboxInfo:
+        self._reader.join(timeout)
+        if self._reader.is_alive():
+            self.stop()
+            raise SandboxError(f"the sandbox was not ready within {timeout:.0f} s")
+        line = self._first_line[0] if self._first_line else b""
+        try:
+            ready = json.loads(line)
+            self.info = SandboxInfo(
+                ready["endpoint_url"], int(ready["functions"]), float(ready["seed_seconds"])
+            )
+        except (ValueError, KeyError, TypeError):
+            code = self.stop()
+            raise SandboxError(
+                f"the sandbox failed to start (exit code {code}); see its output above"
+            ) from None
+        return self.info
+
+    def stop(self, timeout: float = 10.0) -> int:
+        """Close the child's stdin (its signal to stop) and wait for it; kill it if it does not stop."""
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            with contextlib.suppress(OSError):  # a child that died already: broken pipe
+                self.process.stdin.close()
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait(timeout)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        return code
+
+    def _read_first_line(self) -> None:
+        assert self.process.stdout is not None
+        self._first_line.append(self.process.stdout.readline())
+
+
+def clients(endpoint_url: str) -> tuple[Any, Any]:
+    """boto3 Lambda and IAM clients for the sandbox."""
+    import boto3
+
+    session = boto3.session.Session(
+        aws_access_key_id=CREDENTIALS["aws_access_key_id"],
+        aws_secret_access_key=CREDENTIALS["aws_secret_access_key"],
+        region_name=REGION,
+    )
+    return (
+        session.client("lambda", endpoint_url=endpoint_url),
+        session.client("iam", endpoint_url=endpoint_url),
+    )
+
+
+def configure_moto(endpoint_url: str) -> None:
+    """Invoke without Docker: moto then echoes the payload instead of running the code."""
+    request = urllib.request.Request(  # noqa: S310 - our own loopback http URL
+        f"{endpoint_url}/moto-api/config",
+        data=json.dumps({"lambda": {"use_docker": False}}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - our own loopback URL
+        response.read()
+
+
+def run_child(stdin: IO[bytes], stdout: IO[str]) -> int:
+    """The child: start moto, seed it, announce it, serve until stdin closes or a signal arrives."""
+    from moto.server import ThreadedMotoServer
+
+    from app.local.seed import seed_account
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per AWS call
+    server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        url = f"http://{host}:{port}"
+        configure_moto(url)
+        started = time.perf_counter()
+        count = seed_account(*clients(url))
+        seeded = time.perf_counter() - started
+        print(
+            json.dumps({"endpoint_url": url, "functions": count, "seed_seconds": round(seeded, 3)}),
+            file=stdout,
+        )
+        stdout.flush()
+        if stdin.isatty():
+            print(f"sandbox AWS account on {url} ({count} functions); Ctrl+C stops it", file=sys.stderr)
+        fd = stdin.fileno()
+        while not stop.is_set():  # polled: a thread blocked in read() would abort interpreter shutdown
+            readable, _, _ = select.select([fd], [], [], 0.5)
+            if readable and not os.read(fd, 4096):
+                break  # end of file: the parent closed our stdin, or died
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_child(sys.stdin.buffer, sys.stdout))

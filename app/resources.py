@@ -1,0 +1,98 @@
+"""Resources (the runtime catalog, one function's sanitised configuration) and the guided prompts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+from pydantic import BaseModel, Field
+
+from app.lambda_ops import ErrorKind, LambdaOps, OpsError
+
+JSON = "application/json"
+
+
+def _json(outcome: BaseModel | OpsError) -> str:
+    if isinstance(outcome, OpsError):
+        if outcome.kind is ErrorKind.NOT_FOUND:
+            raise ResourceNotFoundError(outcome.message)
+        raise ResourceError(outcome.message)
+    return outcome.model_dump_json()
+
+
+def register_resources(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
+    @server.resource(
+        "lambda://runtimes",
+        name="runtimes",
+        title="Lambda runtime catalog",
+        description="Every Lambda runtime with its dates, status today and recommended upgrade target "
+        "(the same data as the get-runtime-info tool).",
+        mime_type=JSON,
+    )
+    async def runtimes() -> str:
+        return _json(ops().runtime_info())
+
+    @server.resource(
+        "lambda://functions/{name}",
+        name="function",
+        title="Function configuration (sanitised)",
+        description="One function's configuration, tags, reserved concurrency and runtime status; "
+        "environment variable names only, never values; no code URL (as the get-function tool).",
+        mime_type=JSON,
+    )
+    async def function(name: str) -> str:
+        return _json(ops().get_function(name))
+
+
+def register_prompts(server: MCPServer) -> None:
+    @server.prompt(
+        name="audit-deprecated-runtimes",
+        title="Audit deprecated runtimes",
+        description="Find the account's functions on deprecated or soon-deprecated runtimes, grouped by "
+        "version, with dates and upgrade targets.",
+    )
+    def audit_deprecated_runtimes(
+        family: Annotated[
+            str | None, Field(description="Only this family, e.g. nodejs or python. Omit for all.")
+        ] = None,
+    ) -> str:
+        scope = f"{family} functions" if family else "functions"
+        call = f"audit-runtimes with family='{family}'" if family else "audit-runtimes"
+        return (
+            f"Which of my Lambda {scope} use deprecated runtimes? Group them by runtime version.\n\n"
+            f"1. Call {call} once. Its counts are exact; it names up to 10 functions per runtime "
+            "(raise names_per_group, or page with list-functions filtered by runtime, for the rest).\n"
+            "2. Report the groups with status blocked, deprecated and deprecating_soon first: runtime, "
+            "how many functions, their names, the deprecation and update-block dates, and the recommended "
+            "target. Say plainly that functions on a blocked runtime can no longer be updated in place.\n"
+            "3. Summarise the supported groups in one line.\n"
+            "4. Offer an upgrade plan: for each function to upgrade, a dry run of update-function-runtime "
+            "with the recommended target. Change nothing without my explicit consent."
+        )
+
+    @server.prompt(
+        name="upgrade-function-runtime",
+        title="Upgrade a function's runtime safely",
+        description="Walk through a safe runtime upgrade of one function: inspect, dry run, consent, "
+        "upgrade with a smoke test and automatic rollback, verify.",
+    )
+    def upgrade_function_runtime(
+        function: Annotated[str, Field(description="The function's name.")],
+        target: Annotated[str, Field(description="The runtime to move to, e.g. nodejs22.x.")],
+    ) -> str:
+        return (
+            f"Upgrade the Lambda function '{function}' to the runtime {target}, safely.\n\n"
+            f"1. Call get-function with name='{function}': note its current runtime and status.\n"
+            f"2. Call get-runtime-info with runtime='{target}': it must be supported, in the same family, "
+            "and newer than the current runtime.\n"
+            f"3. Call update-function-runtime with name='{function}', target_runtime='{target}', "
+            "dry_run=true. Show me the plan and every check; stop if a check failed.\n"
+            "4. Ask me for consent and for a smoke-test event (a JSON object the function accepts), or "
+            "whether to skip the smoke test.\n"
+            "5. Call update-function-runtime again with dry_run=false (and smoke_payload if I gave one).\n"
+            "6. Report the outcome exactly: it succeeded only if outcome is 'succeeded' and verified is "
+            "true. For 'in_progress', tell me how to check later (how_to_check); for a rollback, report "
+            "both steps; never describe an unverified change as done."
+        )

@@ -1,0 +1,51 @@
+"""`make bench`: cold start and warm latency of our handler against a hand-written floor, in one run."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.fake_account import report as output_size_report
+from bench.latency import ROOT, measure
+
+ARTIFACT = ROOT / ".aws-sam" / "build" / "McpFunction"
+HOST_ARTIFACT = ROOT / ".aws-sam" / "bench-host"
+PLATFORMS = {"x86_64": "manylinux2014_x86_64", "aarch64": "manylinux2014_aarch64"}
+
+
+def host_artifact() -> Path:
+    """The Lambda artifact, built by the same script for this machine's CPU when it isn't arm64."""
+    if platform.machine() == "aarch64" and ARTIFACT.exists():
+        return ARTIFACT
+    if not (HOST_ARTIFACT / "app" / "handler.py").exists():
+        env = {**os.environ, "LAMBDA_PLATFORM": PLATFORMS[platform.machine()]}
+        subprocess.run(["bash", "scripts/build_lambda.sh", str(HOST_ARTIFACT)], cwd=ROOT, env=env, check=True)
+    return HOST_ARTIFACT
+
+
+def main() -> None:
+    calls = int(os.environ.get("BENCH_CALLS", "2000"))
+    runs = int(os.environ.get("BENCH_RUNS", "5"))
+    code_dir = host_artifact()
+    print(f"python {sys.version.split()[0]} on {platform.machine()}; artifact {code_dir.relative_to(ROOT)}")
+    print(f"cold: median of {runs} fresh processes (import + first initialize); warm: {calls} tools/call")
+    ours = measure("app.handler", "handler", runs=runs, calls=calls, code_dir=code_dir)
+    floor = measure("bench.floor", "handler", runs=runs, calls=calls, code_dir=None)
+    print(f"{'':24}{'ours':>12}{'floor':>12}{'ratio':>10}")
+    rows = [("cold init (s)", "cold_s"), ("warm p50 (ms)", "warm_p50_ms"), ("warm p99 (ms)", "warm_p99_ms")]
+    for label, key in rows:
+        print(f"{label:24}{ours[key]:12.4f}{floor[key]:12.4f}{ours[key] / floor[key]:10.1f}")
+    targets = {"cold_s": 1.2, "warm_p50_ms": 1.2}
+    for key, limit in targets.items():
+        verdict = "meets" if ours[key] <= limit else "MISSES"
+        print(f"target {key} <= {limit}: {verdict}")
+    print()
+    print("output size: bytes an assistant receives to answer 'which functions use deprecated runtimes?'")
+    output_size_report(int(os.environ.get("BENCH_FUNCTIONS", "1000")))
+
+
+if __name__ == "__main__":
+    main()

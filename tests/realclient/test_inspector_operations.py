@@ -1,0 +1,92 @@
+"""Issue #3's "done when", with MCP Inspector's CLI against the server ``make serve`` runs: audit the sandbox
+account, find the deprecated nodejs functions, dry-run an upgrade of one, perform it and see it verified.
+
+This module gets its own server (the fixture is per module): the upgrade changes the sandbox account.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from app.local.launcher import LocalServer
+from app.local.seed_data import FUNCTIONS, SECRET_VALUES
+from tests.realclient.test_inspector_cli import inspector
+
+if TYPE_CHECKING:
+    from tests.realclient.conftest import NodeTools
+
+pytestmark = pytest.mark.realclient
+
+
+def call(node_tools: NodeTools, server: LocalServer, era: str, tool: str, **arguments: str) -> dict[str, Any]:
+    args = ["--method", "tools/call", "--tool-name", tool]
+    for key, value in arguments.items():
+        args += ["--tool-arg", f"{key}={value}"]
+    result: dict[str, Any] = inspector(node_tools, server.url, era, *args)["result"]
+    assert SECRET_VALUES.isdisjoint(json.dumps(result).split('"'))
+    return result
+
+
+@pytest.mark.parametrize("era", ["legacy", "modern"])
+def test_audit_then_dry_run_then_verified_upgrade(
+    era: str, node_tools: NodeTools, lambda_ops_server: LocalServer
+) -> None:
+    audit = call(node_tools, lambda_ops_server, era, "audit-runtimes", family="nodejs")
+    assert audit["isError"] is False
+    deprecated = [g for g in audit["structuredContent"]["groups"] if g["status"] == "deprecated"]
+    expected = {f.runtime for f in FUNCTIONS if f.runtime in {g["runtime"] for g in deprecated}}
+    assert {"nodejs16.x", "nodejs14.x"} <= expected
+    # Each era upgrades a different function, so the two runs don't depend on each other.
+    group = next(g for g in deprecated if g["runtime"] == ("nodejs16.x" if era == "legacy" else "nodejs14.x"))
+    name, target = group["functions"][0], group["recommended_target"]
+
+    plan = call(
+        node_tools, lambda_ops_server, era, "update-function-runtime", name=name, target_runtime=target
+    )
+    assert plan["structuredContent"]["outcome"] == "planned"
+    assert plan["structuredContent"]["verified"] is False
+    before = call(node_tools, lambda_ops_server, era, "get-function", name=name)
+    assert (
+        before["structuredContent"]["runtime"]["runtime"] == group["runtime"]
+    )  # the dry run changed nothing
+
+    done = call(
+        node_tools,
+        lambda_ops_server,
+        era,
+        "update-function-runtime",
+        name=name,
+        target_runtime=target,
+        dry_run="false",
+        smoke_payload="{}",
+    )
+    upgrade = done["structuredContent"]
+    assert done["isError"] is False, done
+    assert (upgrade["outcome"], upgrade["verified"], upgrade["final_runtime"]) == ("succeeded", True, target)
+    after = call(node_tools, lambda_ops_server, era, "get-function", name=name)
+    assert after["structuredContent"]["runtime"]["runtime"] == target
+
+
+def test_resources_and_prompts_through_inspector(
+    node_tools: NodeTools, lambda_ops_server: LocalServer
+) -> None:
+    url = lambda_ops_server.url
+    templates = inspector(node_tools, url, "modern", "--method", "resources/templates/list")["result"]
+    assert [t["uriTemplate"] for t in templates["resourceTemplates"]] == ["lambda://functions/{name}"]
+    read = inspector(
+        node_tools,
+        url,
+        "modern",
+        "--method",
+        "resources/read",
+        "--uri",
+        "lambda://functions/coupon-validator-v1",
+    )["result"]
+    assert json.loads(read["contents"][0]["text"])["name"] == "coupon-validator-v1"
+    prompt = inspector(
+        node_tools, url, "legacy", "--method", "prompts/get", "--prompt-name", "audit-deprecated-runtimes"
+    )["result"]
+    assert "audit-runtimes" in prompt["messages"][0]["content"]["text"]

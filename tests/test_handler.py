@@ -1,0 +1,258 @@
+"""The Lambda handler driven with complete API Gateway and Function URL events: one execution environment."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.helpers import LEGACY, MODERN, body_of, event, header, initialize, modern, request
+
+Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+LEGACY_HEADERS = {"mcp-protocol-version": LEGACY}
+
+
+def test_warm_invocations_are_independent_and_correct(invoke: Invoke) -> None:
+    """Regression: with Mangum's lifespan per invocation the 2nd warm invocation failed (python-sdk #3121)."""
+    call_ping = request("tools/call", {"name": "ping", "arguments": {}})
+    modern_call, modern_headers = modern("tools/call", {"name": "ping", "arguments": {}})
+    discover, discover_headers = modern("server/discover")
+    steps: list[tuple[dict[str, Any], dict[str, str], int]] = [
+        (initialize(), {}, 200),
+        (request("notifications/initialized", notification=True), LEGACY_HEADERS, 202),
+        (request("tools/list", {}), LEGACY_HEADERS, 200),
+        (call_ping, LEGACY_HEADERS, 200),
+        (modern_call, modern_headers, 200),
+        (discover, discover_headers, 200),
+        (initialize("2025-06-18"), {}, 200),
+        (call_ping, LEGACY_HEADERS, 200),
+    ]
+    for message, headers, status in steps:
+        response = invoke(event(body=message, headers=headers))
+        assert response["statusCode"] == status, (message, response)
+        reply = body_of(response)
+        if status == 202:
+            assert reply is None
+            continue
+        assert reply["id"] == message["id"]  # no response leaks from one invocation into the next
+        assert "error" not in reply
+    assert (
+        body_of(invoke(event(body=call_ping, headers=LEGACY_HEADERS)))["result"]["content"][0]["text"]
+        == "Pong!"
+    )
+
+
+def test_initialize_reports_server_and_instructions(invoke: Invoke) -> None:
+    result = body_of(invoke(event(body=initialize())))["result"]
+    assert result["protocolVersion"] == LEGACY
+    assert result["serverInfo"]["name"] == "lambda-ops"
+    assert "Lambda" in result["instructions"]
+
+
+def test_modern_revision_without_initialize(invoke: Invoke) -> None:
+    message, headers = modern("tools/list")
+    reply = body_of(invoke(event(body=message, headers=headers)))
+    assert "ping" in [tool["name"] for tool in reply["result"]["tools"]]
+
+
+@pytest.mark.parametrize(
+    ("accept", "status", "code"),
+    [("application/json, text/event-stream", 404, -32601), ("application/json", 406, -32600)],
+)
+def test_subscriptions_listen_is_not_served(invoke: Invoke, accept: str, status: int, code: int) -> None:
+    """It would be a stream that never ends: a Lambda held open to its timeout."""
+    message, headers = modern("subscriptions/listen", {"notifications": {}})
+    started = time.monotonic()
+    response = invoke(event(body=message, headers={**headers, "accept": accept}))
+    assert time.monotonic() - started < 1
+    assert response["statusCode"] == status
+    assert header(response, "content-type") == "application/json"
+    assert body_of(response)["error"]["code"] == code  # the SDK's empty 406 is made a JSON-RPC error
+
+
+@pytest.mark.parametrize("name", ["http_api_v2", "rest_api_v1", "function_url"])
+@pytest.mark.parametrize("base64_body", [False, True])
+def test_event_sources(invoke: Invoke, name: str, base64_body: bool) -> None:
+    response = invoke(event(name, initialize(), base64_body=base64_body))
+    assert response["statusCode"] == 200
+    assert body_of(response)["result"]["serverInfo"]["name"] == "lambda-ops"
+    assert header(response, "content-type") == "application/json"
+
+
+@pytest.mark.parametrize("path", ["/mcp", "/mcp/", "/prod/mcp", "/prod/mcp/"])
+def test_stage_prefix_and_trailing_slash_without_redirect(invoke: Invoke, path: str) -> None:
+    ev = event(body=initialize(), path=path)
+    if path.startswith("/prod"):
+        ev["requestContext"]["stage"] = "prod"
+    response = invoke(ev)
+    assert response["statusCode"] == 200
+    assert header(response, "location") is None
+
+
+def test_custom_domain_base_path(settings: Any) -> None:
+    from app.handler import build_handler
+    from tests.helpers import LambdaContext
+
+    handler = build_handler(settings.model_copy(update={"base_path": "/ops"}))
+    ev = event(body=initialize(), path="/ops/mcp", headers={"host": "mcp.example.com"})
+    ev["requestContext"]["domainName"] = "mcp.example.com"
+    assert handler(ev, LambdaContext())["statusCode"] == 200
+
+
+def test_unknown_path_is_404_json(invoke: Invoke) -> None:
+    response = invoke(event(body=initialize(), path="/admin"))
+    assert response["statusCode"] == 404
+    assert body_of(response)["error"]["code"] == -32600
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE", "PUT", "PATCH"])
+def test_other_methods_are_405_at_once(invoke: Invoke, method: str) -> None:
+    """Regression: GET /mcp in stateless mode opened an SSE stream that never ended."""
+    started = time.monotonic()
+    response = invoke(event(method=method, headers={"accept": "text/event-stream"}))
+    assert time.monotonic() - started < 1
+    assert response["statusCode"] == 405
+    assert header(response, "allow") == "POST, OPTIONS"
+    assert body_of(response)["error"]["code"] == -32600
+
+
+def test_the_api_own_domain_passes_without_configuration(invoke: Invoke) -> None:
+    ev = event(body=initialize())  # Host = requestContext.domainName, not in allowed_hosts
+    assert invoke(ev)["statusCode"] == 200
+
+
+def test_configured_host_passes(invoke: Invoke) -> None:
+    assert invoke(event(body=initialize(), headers={"host": "mcp.example.com"}))["statusCode"] == 200
+
+
+@pytest.mark.parametrize(
+    "host", ["evil.example.net", "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com.evil.net", ""]
+)
+def test_other_hosts_get_421(invoke: Invoke, host: str) -> None:
+    response = invoke(event(body=initialize(), headers={"host": host}))
+    assert response["statusCode"] == 421
+
+
+@pytest.mark.parametrize("host", ["[::1]:3000", "[::1]", "a:b:c", "mcp.example.com:port"])
+def test_hosts_mangum_cannot_parse_get_421_not_a_crash(invoke: Invoke, host: str) -> None:
+    """Regression: Mangum's get_server_and_port raised ValueError on an IPv6 or odd Host (a 5xx)."""
+    response = invoke(event(body=initialize(), headers={"host": host}))
+    assert response["statusCode"] == 421
+    assert body_of(response)["error"]["code"] == -32600
+    assert body_of(response)["error"]["code"] == -32600
+
+
+@pytest.mark.parametrize(
+    ("origin", "status"),
+    [
+        (None, 200),
+        ("https://inspector.example.com", 200),
+        ("http://localhost:6274", 200),
+        ("https://evil.example.net", 403),
+        ("null", 403),
+        ("http://inspector.example.com", 403),
+    ],
+)
+def test_origin(invoke: Invoke, origin: str | None, status: int) -> None:
+    headers = {"origin": origin} if origin else {}
+    response = invoke(event(body=initialize(), headers=headers))
+    assert response["statusCode"] == status
+    if origin and status == 200:
+        assert header(response, "access-control-allow-origin") == origin
+
+
+def test_cors_preflight(invoke: Invoke) -> None:
+    response = invoke(
+        event(
+            method="OPTIONS",
+            headers={
+                "origin": "http://localhost:6274",
+                "access-control-request-method": "POST",
+                "access-control-request-headers": "content-type, mcp-protocol-version, mcp-method, mcp-name, "
+                "authorization, accept",
+            },
+        )
+    )
+    assert response["statusCode"] == 200
+    assert header(response, "access-control-allow-origin") == "http://localhost:6274"
+    allowed = {h.strip().lower() for h in (header(response, "access-control-allow-headers") or "").split(",")}
+    assert {
+        "content-type",
+        "accept",
+        "authorization",
+        "mcp-protocol-version",
+        "mcp-method",
+        "mcp-name",
+    } <= allowed
+    assert "POST" in (header(response, "access-control-allow-methods") or "")
+
+
+def test_cors_preflight_from_unknown_origin_is_refused(invoke: Invoke) -> None:
+    response = invoke(
+        event(
+            method="OPTIONS",
+            headers={"origin": "https://evil.example.net", "access-control-request-method": "POST"},
+        )
+    )
+    assert response["statusCode"] == 403
+    assert header(response, "access-control-allow-origin") is None
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ({"raw_body": b'{"jsonrpc": "2.0", "id": 1, "method": '}, 400, -32700),
+        ({"body": [initialize(), initialize()]}, 400, -32600),
+        ({"headers": {"content-type": "text/plain"}}, 415, -32600),
+        ({"headers": {"accept": "text/event-stream"}}, 406, -32600),
+        ({"headers": {"accept": ""}}, 406, -32600),
+        ({"raw_body": b'{"x": "' + b"a" * (64 * 1024) + b'"}'}, 413, -32600),
+        ({"headers": {"mcp-protocol-version": "2030-01-01"}}, 400, -32022),
+    ],
+)
+def test_bad_requests_get_the_spec_status_and_code(
+    invoke: Invoke, change: dict[str, Any], status: int, code: int
+) -> None:
+    kwargs: dict[str, Any] = {"body": initialize(), **change}
+    response = invoke(event(**kwargs))
+    assert response["statusCode"] == status
+    assert header(response, "content-type") == "application/json"
+    assert body_of(response)["error"]["code"] == code
+
+
+def test_modern_header_body_mismatch(invoke: Invoke) -> None:
+    message, headers = modern("tools/call", {"name": "ping", "arguments": {}})
+    response = invoke(event(body=message, headers={**headers, "mcp-name": "other"}))
+    assert response["statusCode"] == 400
+    assert body_of(response)["error"]["code"] == -32020
+
+
+def test_modern_request_without_meta(invoke: Invoke) -> None:
+    response = invoke(
+        event(
+            body=request("tools/list", {}),
+            headers={"mcp-protocol-version": MODERN, "mcp-method": "tools/list"},
+        )
+    )
+    assert response["statusCode"] == 400
+    assert body_of(response)["error"]["code"] == -32602
+
+
+def test_unknown_tool_is_a_tool_error_not_a_5xx(invoke: Invoke) -> None:
+    response = invoke(
+        event(body=request("tools/call", {"name": "nope", "arguments": {}}), headers=LEGACY_HEADERS)
+    )
+    assert response["statusCode"] == 200
+    assert body_of(response)["result"]["isError"] is True
+
+
+def test_no_work_is_left_for_the_next_invocation(invoke: Invoke) -> None:
+    """Regression: a notification is processed after its 202; undrained, it ran in the next invocation."""
+    invoke(event(body=initialize()))
+    invoke(event(body=request("notifications/initialized", notification=True), headers=LEGACY_HEADERS))
+    loop = asyncio.get_event_loop()
+    pending = [task for task in asyncio.all_tasks(loop) if task.get_name() != "asgi-lifespan"]
+    assert pending == []

@@ -1,0 +1,302 @@
+"""template.yaml: what the deployment promises (runtime, tracing, logs, least privilege, no cycle, settings).
+
+The checks are functions over the parsed template; each is also run on a broken copy to show it can fail.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from app.config import Settings
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
+READ_ACTIONS = {
+    "lambda:ListFunctions",
+    "lambda:GetFunction",
+    "lambda:GetFunctionConfiguration",
+    "lambda:ListTags",
+    "lambda:GetFunctionConcurrency",
+}
+WRITE_ACTIONS = {"lambda:InvokeFunction", "lambda:UpdateFunctionConfiguration"}
+FUNCTION_ARN = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+API_TYPES = {"AWS::Serverless::HttpApi", "AWS::Serverless::Api"}
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """CloudFormation's short tags: `!Ref X` → {"Ref": X}, `!GetAtt A.B` → {"Fn::GetAtt": [A, B]}, `!Sub` …"""
+
+
+def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    elif isinstance(node, yaml.MappingNode):
+        value = loader.construct_mapping(node, deep=True)
+    else:
+        raise TypeError(node)
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _construct_tag)
+
+
+def load_template() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # a SafeLoader
+    return loaded
+
+
+@pytest.fixture
+def template() -> dict[str, Any]:
+    return load_template()
+
+
+def function(template: dict[str, Any]) -> dict[str, Any]:
+    resource: dict[str, Any] = template["Resources"]["McpFunction"]
+    assert resource["Type"] == "AWS::Serverless::Function"
+    return resource
+
+
+def props(template: dict[str, Any]) -> dict[str, Any]:
+    properties: dict[str, Any] = function(template)["Properties"]
+    return properties
+
+
+def env(template: dict[str, Any]) -> dict[str, Any]:
+    variables: dict[str, Any] = props(template)["Environment"]["Variables"]
+    return variables
+
+
+# --- checks, each returning the problems it found ---------------------------------------------------------
+
+
+def api_references(template: dict[str, Any]) -> list[str]:
+    """Where the function's properties mention an API resource (a cycle: the API integrates the function).
+
+    One place is exempt: an event's `ApiId`, which SAM compiles into a route and a permission on the API side
+    (the generated AWS::Lambda::Function references nothing of the API). This check is the guard: neither
+    `sam validate --lint` nor cfn-lint 1.58 reports such a cycle (tried); only a deployment would.
+    """
+    apis = {name for name, res in template["Resources"].items() if res["Type"] in API_TYPES}
+    apis |= {"ServerlessHttpApi", "ServerlessRestApi"}  # SAM's implicit APIs
+    found: list[str] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                here = f"{path}.{key}"
+                if key == "ApiId" and path.startswith(".Events."):
+                    continue
+                if key in ("Ref", "Fn::GetAtt", "Fn::Sub"):
+                    text = value if isinstance(value, str) else str(value[0] if key == "Fn::Sub" else value)
+                    if any(api in text for api in apis):
+                        found.append(f"{here}: {value}")
+                walk(value, here)
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(item, f"{path}[{i}]")
+
+    walk(props(template), "")
+    return found
+
+
+def statements(template: dict[str, Any]) -> Iterator[tuple[str | None, dict[str, Any]]]:
+    """(condition or None, statement) for every inline policy statement; `Fn::If` yields both branches."""
+    for policy in props(template).get("Policies", []):
+        for item in policy["Statement"]:
+            if "Fn::If" in item:
+                condition, when_true, when_false = item["Fn::If"]
+                yield condition, when_true
+                if when_false != {"Ref": "AWS::NoValue"}:
+                    yield f"not {condition}", when_false
+            else:
+                yield None, item
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def privilege_problems(template: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    policies = props(template).get("Policies", [])
+    if any(not isinstance(p, dict) or set(p) != {"Statement"} for p in policies):
+        problems.append("only inline statements are allowed (no managed policies or SAM policy templates)")
+        return problems
+    conditions = template.get("Conditions", {})
+    for condition, statement in statements(template):
+        actions, resources = set(as_list(statement["Action"])), as_list(statement["Resource"])
+        if statement.get("Effect") != "Allow" or "NotAction" in statement or "NotResource" in statement:
+            problems.append(f"unexpected statement form: {statement}")
+        if "*" in resources and actions != {"lambda:ListFunctions"}:
+            problems.append(f"actions other than lambda:ListFunctions on '*': {sorted(actions)}")
+        if unknown := actions - READ_ACTIONS - WRITE_ACTIONS:
+            problems.append(f"actions outside the read and write sets: {sorted(unknown)}")
+        if actions & WRITE_ACTIONS:
+            if condition is None or conditions.get(condition) != {
+                "Fn::Equals": [{"Ref": "AllowWrites"}, "true"]
+            }:
+                problems.append(f"write actions without the AllowWrites condition: {statement}")
+            if resources != [{"Fn::Sub": FUNCTION_ARN + "${WriteFunctionPrefix}*"}]:
+                problems.append(f"write actions not scoped to the prefix: {resources}")
+        elif actions - {"lambda:ListFunctions"} and resources != [{"Fn::Sub": FUNCTION_ARN + "*"}]:
+            problems.append(f"read actions on an unexpected resource: {resources}")
+    return problems
+
+
+def settings_problems(template: dict[str, Any]) -> list[str]:
+    names = [name for name in env(template) if name.startswith("LAMBDA_OPS_")]
+    return [name for name in names if name.removeprefix("LAMBDA_OPS_").lower() not in Settings.model_fields]
+
+
+# --- the template ------------------------------------------------------------------------------------------
+
+
+def test_function_targets_python313_arm64_with_the_app_handler(template: dict[str, Any]) -> None:
+    p = props(template)
+    assert p["Runtime"] == "python3.13"
+    assert p["Architectures"] == ["arm64"]
+    assert p["Handler"] == "app.handler.handler"
+    assert p["CodeUri"] == "."
+    assert function(template)["Metadata"] == {"BuildMethod": "makefile"}
+    assert p["Timeout"] < 30, "HTTP API's integration timeout is 30 s"
+
+
+def test_tracing_is_active_and_the_app_is_told(template: dict[str, Any]) -> None:
+    assert props(template)["Tracing"] == "Active"
+    assert env(template)["LAMBDA_OPS_TRACING"] == "true"
+
+
+def test_powertools_settings(template: dict[str, Any]) -> None:
+    variables = env(template)
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "lambda-ops-mcp"
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "LambdaOpsMcp"
+    assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
+
+
+def test_the_function_log_group_has_retention(template: dict[str, Any]) -> None:
+    groups = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Logs::LogGroup"]
+    assert groups == [
+        {
+            "LogGroupName": {"Fn::Sub": "/aws/lambda/${McpFunction}"},
+            "RetentionInDays": {"Ref": "LogRetentionDays"},
+        }
+    ]
+    assert isinstance(template["Parameters"]["LogRetentionDays"]["Default"], int)
+
+
+def test_the_function_does_not_reference_its_api(template: dict[str, Any]) -> None:
+    assert api_references(template) == []
+
+
+def test_routes_send_mcp_and_mcp_slash_to_the_function(template: dict[str, Any]) -> None:
+    apis = [name for name, res in template["Resources"].items() if res["Type"] == "AWS::Serverless::HttpApi"]
+    assert apis == ["McpApi"]
+    assert "CorsConfiguration" not in template["Resources"]["McpApi"]["Properties"], "the app answers CORS"
+    assert "HttpApi" not in template.get("Globals", {})
+    routes = {
+        (e["Properties"]["Path"], e["Properties"]["Method"], e["Properties"]["PayloadFormatVersion"])
+        for e in props(template)["Events"].values()
+        if e["Type"] == "HttpApi" and e["Properties"]["ApiId"] == {"Ref": "McpApi"}
+    }
+    assert routes == {("/mcp", "ANY", "2.0"), ("/mcp/{proxy+}", "ANY", "2.0")}
+
+
+def test_least_privilege(template: dict[str, Any]) -> None:
+    assert privilege_problems(template) == []
+    granted = set().union(*(as_list(s["Action"]) for _, s in statements(template)))
+    assert granted == READ_ACTIONS | WRITE_ACTIONS
+
+
+def test_a_write_enabled_deployment_needs_a_prefix(template: dict[str, Any]) -> None:
+    assert template["Parameters"]["AllowWrites"]["Default"] == "false"
+    [rule] = template["Rules"].values()
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "AllowWrites"}, "true"]}
+    assert rule["Assertions"][0]["Assert"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "WriteFunctionPrefix"}, ""]}]
+    }
+
+
+def test_every_lambda_ops_variable_is_a_setting(template: dict[str, Any]) -> None:
+    assert settings_problems(template) == []
+
+
+def test_settings_accept_the_template_defaults(
+    template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parameters = template["Parameters"]
+    for name, value in env(template).items():
+        if name.startswith("LAMBDA_OPS_"):
+            resolved = parameters[value["Ref"]]["Default"] if isinstance(value, dict) else value
+            monkeypatch.setenv(name, str(resolved))
+    settings = Settings()
+    assert settings.allow_writes is False
+    assert settings.tracing is True
+
+
+def test_outputs(template: dict[str, Any]) -> None:
+    outputs = template["Outputs"]
+    url = outputs["McpUrl"]["Value"]["Fn::Sub"]
+    assert url == "https://${McpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/mcp"
+    assert {"FunctionName", "FunctionArn", "LogGroupName"} <= set(outputs)
+
+
+# --- the checks can fail -----------------------------------------------------------------------------------
+
+
+def _set(template: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split("/")
+    node: Any = template
+    for key in parents:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    if isinstance(node, list):
+        node[int(last) : int(last) + 1] = [value]  # replaces an item, or appends one just past the end
+    else:
+        node[last] = value
+
+
+FN = "Resources/McpFunction/Properties"
+WRITE = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": {"Fn::Sub": FUNCTION_ARN + "*"}}
+
+
+@pytest.mark.parametrize(
+    ("check", "path", "value"),
+    [
+        (api_references, f"{FN}/Environment/Variables/URL", {"Fn::Sub": "https://${McpApi}.example"}),
+        (api_references, f"{FN}/Environment/Variables/API", {"Ref": "McpApi"}),
+        (api_references, f"{FN}/Environment/Variables/API", {"Fn::GetAtt": ["McpApi", "ApiEndpoint"]}),
+        (
+            privilege_problems,
+            f"{FN}/Policies/0/Statement/0/Action",
+            ["lambda:ListFunctions", "lambda:GetFunction"],
+        ),
+        (privilege_problems, f"{FN}/Policies/0/Statement/1/Resource", "*"),
+        (privilege_problems, f"{FN}/Policies/0/Statement/1/Action", "lambda:*"),
+        (privilege_problems, f"{FN}/Policies/0/Statement/1", WRITE),
+        (
+            privilege_problems,
+            f"{FN}/Policies/0/Statement/2/Fn::If/1/Resource",
+            {"Fn::Sub": FUNCTION_ARN + "*"},
+        ),
+        (privilege_problems, "Conditions/WritesAllowed", {"Fn::Equals": ["true", "true"]}),
+        (privilege_problems, f"{FN}/Policies/0/Statement/2/Fn::If/2", WRITE),
+        (privilege_problems, f"{FN}/Policies/1", "AWSLambdaRole"),
+        (settings_problems, f"{FN}/Environment/Variables/LAMBDA_OPS_ALLOW_WRITE", "true"),
+    ],
+)
+def test_the_checks_catch_a_broken_template(check: Any, path: str, value: Any) -> None:
+    broken = copy.deepcopy(load_template())
+    _set(broken, path, value)
+    assert check(load_template()) == []
+    assert check(broken) != []
