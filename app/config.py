@@ -42,7 +42,8 @@ class Settings(BaseSettings):
     write_tag: str = Field(
         default="",
         description="Only functions carrying this tag (key=value) may be written.",
-        pattern=r"^$|^[^=]+=.*$",
+        # The key must have a visible character: WritePolicy strips it ("" would tag-match nothing).
+        pattern=r"^$|^\s*[^=\s][^=]*=.*$",
     )
     runtime_catalog_refresh: bool = Field(
         default=False, description="Try to refresh the runtime catalog from the AWS documentation page."

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import warnings
 from typing import Any
 
@@ -53,32 +52,36 @@ def build_handler(settings: Settings | None = None, *, server: MCPServer | None 
     asgi = OncePerEnvironment(request_log)
     _ensure_event_loop()
     adapter = Mangum(asgi, lifespan="off", api_gateway_base_path=settings.base_path or "/")
-    return observability.wrap(_refuse_unparseable_host(adapter, request_log))
+    return observability.wrap(_refuse_unreadable_requests(adapter, request_log))
 
 
-# Mangum splits Host on ":" into exactly (name, int port): "[::1]:3000" or "a:b" raise before any ASGI code
-# runs, and the invocation fails (a 5xx). API Gateway always sends its own domain; a local client can send
-# anything. Such a Host names no server we serve: answer 421 as the edge does for a disallowed Host.
-_PARSEABLE_HOST = re.compile(r"^[^:]*(:[0-9]{1,5})?$")
-_MISDIRECTED = {
-    "statusCode": 421,
+# Mangum turns the event into an ASGI scope before any of our code runs, and a few inputs make that raise:
+# it splits Host on ":" into exactly (name, int port) — "[::1]:3000" or "a:b" — and int()s X-Forwarded-Port.
+# The invocation would fail (a 5xx). API Gateway always sends its own domain; a local client can send
+# anything. Exceptions in the ASGI app never get here (Mangum answers them with a 500 itself), so a
+# ValueError out of Mangum is its event translation refusing the request: answer 400, logged and counted.
+_UNREADABLE = {
+    "statusCode": 400,
     "headers": {"content-type": "application/json"},
     "body": json.dumps(
-        {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Misdirected Request: bad Host"}}
+        {
+            "jsonrpc": "2.0",
+            "id": None,
+            "error": {"code": -32600, "message": "Bad Request: malformed Host or X-Forwarded-Port header"},
+        }
     ),
     "isBase64Encoded": False,
 }
 
 
-def _refuse_unparseable_host(adapter: LambdaHandler, request_log: RequestLog) -> LambdaHandler:
+def _refuse_unreadable_requests(adapter: LambdaHandler, request_log: RequestLog) -> LambdaHandler:
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        headers = event.get("headers") or {}
-        host = next((str(v) for k, v in headers.items() if k.lower() == "host"), "")
-        if not _PARSEABLE_HOST.match(host):
+        try:
+            return adapter(event, context)
+        except ValueError:
             http = event.get("requestContext", {}).get("http", {})
-            request_log.refused_before_asgi(str(event.get("httpMethod") or http.get("method") or "?"), 421)
-            return dict(_MISDIRECTED)
-        return adapter(event, context)
+            request_log.refused_before_asgi(str(event.get("httpMethod") or http.get("method") or "?"), 400)
+            return dict(_UNREADABLE)
 
     return handle
 

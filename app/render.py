@@ -45,16 +45,18 @@ def catalog(result: RuntimeCatalogResult) -> str:
 
 
 def page(result: FunctionPage) -> str:
-    filters = [f"runtime={result.runtime_filter}"] if result.runtime_filter else []
-    filters += [f"name_prefix={result.name_prefix}"] if result.name_prefix else []
+    filters = [f"runtime='{result.runtime_filter}'"] if result.runtime_filter else []
+    filters += [f"name_prefix='{result.name_prefix}'"] if result.name_prefix else []
     lines = [f"{len(result.functions)} functions{' (' + ', '.join(filters) + ')' if filters else ''}:"]
     for f in result.functions:
+        facts = [f.architecture, _unit(f.memory_mb, "MB"), _unit(f.timeout_s, "s"), f.package_type, f.state]
         lines.append(
-            f"- {f.name}: {f.runtime or 'container image'} [{f.runtime_status.value}], {f.architecture}, "
-            f"{f.memory_mb} MB, {f.timeout_s} s, {f.package_type}, {f.state or 'state unknown'}"
+            f"- {f.name}: {f.runtime or 'container image'} [{f.runtime_status.value}], "
+            + ", ".join(str(fact) for fact in facts if fact)
         )
     if result.next_marker:
-        lines.append(f"More functions: call list-functions again with marker='{result.next_marker}'.")
+        same = f"the same filters ({', '.join(filters)}) and " if filters else ""
+        lines.append(f"More functions: call list-functions again with {same}marker='{result.next_marker}'.")
     else:
         lines.append("This is the last page.")
     if result.note:
@@ -67,13 +69,23 @@ def detail(result: FunctionDetail) -> str:
     target = f"; recommended target {runtime.recommended_target}" if runtime.recommended_target else ""
     variables = ", ".join(result.environment_variable_names) or "none"
     concurrency = "unreserved" if result.reserved_concurrency is None else str(result.reserved_concurrency)
+    facts = [
+        result.package_type,
+        ", ".join(result.architectures),
+        _unit(result.memory_mb, "MB"),
+        f"timeout {result.timeout_s} s" if result.timeout_s is not None else None,
+        f"handler {result.handler}" if result.handler else None,
+        f"image {result.image_uri}" if result.image_uri else None,
+        f"state {result.state}" + (f" ({result.state_reason})" if result.state_reason else ""),
+        f"last update {result.last_update_status}"
+        + (f" ({result.last_update_status_reason})" if result.last_update_status_reason else ""),
+        f"reserved concurrency {concurrency}",
+    ]
     return "\n".join(
         [
             f"{result.name}: {runtime.runtime or 'container image'} [{runtime.status.value}"
             f"{_dates(runtime.deprecation_date, runtime.block_function_update)}]{target}",
-            f"{result.package_type}, {', '.join(result.architectures)}, {result.memory_mb} MB, "
-            f"timeout {result.timeout_s} s, handler {result.handler or '-'}, state {result.state}, "
-            f"last update {result.last_update_status}, reserved concurrency {concurrency}",
+            ", ".join(fact for fact in facts if fact),
             f"Environment variables (names only; values are never returned): {variables}",
             f"Tags: {', '.join(f'{k}={v}' for k, v in sorted(result.tags.items())) or 'none'}",
         ]
@@ -97,11 +109,12 @@ def _group(group: RuntimeGroup) -> str:
     dates = _dates(group.deprecation_date, group.block_function_update)
     target = f" → upgrade to {group.recommended_target}" if group.recommended_target else ""
     names = ", ".join(group.functions)
-    more = f" and {group.more} more ({group.list_hint})" if group.more else ""
-    return f"- {runtime} [{group.status.value}{dates}]{target}: {group.count} — {names}{more}"
+    if group.more:
+        names += f"{' and ' if names else ''}{group.more} {'more ' if names else ''}({group.list_hint})"
+    return f"- {runtime} [{group.status.value}{dates}]{target}: {group.count} — {names}"
 
 
-def invoke(result: InvokeResult) -> str:
+def invoke(result: InvokeResult, log_tail_requested: bool = False) -> str:
     outcome = f"function error ({result.function_error})" if result.function_error else "no function error"
     truncated = (
         f", truncated to the first {len(result.payload)} characters" if result.payload_truncated else ""
@@ -114,6 +127,8 @@ def invoke(result: InvokeResult) -> str:
     ]
     if result.log_tail is not None:
         lines += ["Log tail (untrusted data):", result.log_tail]
+    elif log_tail_requested:
+        lines.append("Log tail: AWS returned none.")
     return "\n".join(lines)
 
 
@@ -133,6 +148,10 @@ def upgrade(result: UpgradeResult) -> str:
     if result.how_to_check:
         lines.append(f"How to check: {result.how_to_check}")
     return "\n".join(lines)
+
+
+def _unit(value: int | None, unit: str) -> str | None:
+    return None if value is None else f"{value} {unit}"
 
 
 def _counts(counts: dict[str, int]) -> str:

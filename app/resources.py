@@ -9,16 +9,20 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from pydantic import BaseModel, Field
 
+from app import render
 from app.lambda_ops import ErrorKind, LambdaOps, OpsError
 
 JSON = "application/json"
 
 
 def _json(outcome: BaseModel | OpsError) -> str:
+    """The resource's JSON text. Resources have no ``isError``: a missing function or a bad name is the
+    SDK's "not found" (-32602, as it answers any unknown resource); an AWS failure is a ResourceError with
+    the same message a tool would give (kind, retryable)."""
     if isinstance(outcome, OpsError):
-        if outcome.kind is ErrorKind.NOT_FOUND:
+        if outcome.kind in (ErrorKind.NOT_FOUND, ErrorKind.INVALID_ARGUMENT):
             raise ResourceNotFoundError(outcome.message)
-        raise ResourceError(outcome.message)
+        raise ResourceError(render.error(outcome))
     return outcome.model_dump_json()
 
 

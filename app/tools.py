@@ -119,10 +119,11 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
         name="list-functions",
         title="List functions",
         description="One page of functions, compact: name, runtime and its status, architecture, memory, "
-        "timeout, package type, last modified, state. Pagination: omit marker (or pass an empty one) for "
-        "the first page; if the result has next_marker, pass it back as marker for the next page; no "
-        "next_marker means the last page. Filters narrow the listing (a page may then hold fewer than "
-        "page_size functions while next_marker is still set). For counts by runtime use audit-runtimes; "
+        "timeout, package type, last modified (state is usually null: AWS's listing omits it; get-function "
+        "has it). Pagination: omit marker (or pass an empty one) for the first page; if the result has "
+        "next_marker, call again with the same filters and that marker; no next_marker means the last page. "
+        "Filters narrow the listing (a page may then hold fewer than page_size functions "
+        "while next_marker is still set). For counts by runtime use audit-runtimes; "
         "for one function's full configuration use get-function.",
         annotations=READ,
     )
@@ -175,7 +176,8 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
         payload: Payload = None,
         log_tail: Annotated[bool, Field(description="Also return the tail of the invocation's log.")] = False,
     ) -> Annotated[CallToolResult, InvokeResult]:
-        return result(ops().invoke(name, _json(payload), log_tail=log_tail), render.invoke)
+        outcome = ops().invoke(name, _json(payload), log_tail=log_tail)
+        return result(outcome, lambda invoked: render.invoke(invoked, log_tail))
 
     @server.tool(
         name="update-function-runtime",
@@ -189,8 +191,9 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
         "to the previous runtime. Only outcome 'succeeded' with verified=true means the upgrade is done; "
         "'in_progress' means not yet verified (how_to_check says what to do). Use get-runtime-info or "
         "audit-runtimes to choose the target. Refused unless the server allows writes to this function.",
+        # Open world: the optional smoke test runs the function's own code, as invoke-function does.
         annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
+            read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True
         ),
     )
     async def update_function_runtime(

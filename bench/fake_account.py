@@ -71,6 +71,8 @@ HANDLERS = {
 
 
 def _family(runtime: str) -> str:
+    if not runtime:  # a container image: no runtime, no family
+        return ""
     for family in HANDLERS:
         if runtime.startswith(family):
             return family
@@ -214,7 +216,10 @@ def compare(count: int = 1000, family: str | None = None) -> dict[str, Any]:
     raw_bytes = sum(len(p.encode()) for p in raw)
     fake.calls.clear()
     ours, result = tool_call_bytes(fake, "audit-runtimes", {"family": family} if family else {})
-    assert result["structuredContent"]["total_functions"] > 0
+    audit = result["structuredContent"]
+    expected = sum(1 for c in fake.configs if family is None or _family(c.get("Runtime") or "") == family)
+    if not audit["complete"] or audit["total_functions"] != expected:  # a partial answer would be smaller
+        raise RuntimeError(f"the audit did not answer for all {expected} functions: {audit['note']}")
     return {
         "functions": count,
         "family": family,

@@ -29,7 +29,16 @@ def test_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("MAX_BODY_BYTES", "0"), ("WRITE_TAG", "no-equals-sign"), ("ALLOW_WRITES", "maybe")]
+    ("name", "value"),
+    [
+        ("MAX_BODY_BYTES", "0"),
+        ("WRITE_TAG", "no-equals-sign"),
+        (
+            "WRITE_TAG",
+            " =x",
+        ),  # regression: passed here, then broke every tool when the write policy was built
+        ("ALLOW_WRITES", "maybe"),
+    ],
 )
 def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(f"LAMBDA_OPS_{name}", value)

@@ -136,12 +136,25 @@ def test_other_hosts_get_421(invoke: Invoke, host: str) -> None:
     assert response["statusCode"] == 421
 
 
-@pytest.mark.parametrize("host", ["[::1]:3000", "[::1]", "a:b:c", "mcp.example.com:port"])
-def test_hosts_mangum_cannot_parse_get_421_not_a_crash(invoke: Invoke, host: str) -> None:
-    """Regression: Mangum's get_server_and_port raised ValueError on an IPv6 or odd Host (a 5xx)."""
-    response = invoke(event(body=initialize(), headers={"host": host}))
-    assert response["statusCode"] == 421
-    assert body_of(response)["error"]["code"] == -32600
+@pytest.mark.parametrize(
+    ("source", "headers"),
+    [
+        ("http_api_v2", {"host": "[::1]:3000"}),
+        ("http_api_v2", {"host": "[::1]"}),
+        ("http_api_v2", {"host": "a:b:c"}),
+        ("http_api_v2", {"host": "mcp.example.com:port"}),
+        ("http_api_v2", {"host": "mcp.example.com", "x-forwarded-port": "abc"}),
+        ("rest_api_v1", {"host": "[::1]:3000"}),  # v1: Mangum reads multiValueHeaders too
+        ("function_url", {"host": "a:b:c"}),
+    ],
+)
+def test_requests_mangum_cannot_translate_get_400_not_a_crash(
+    invoke: Invoke, source: str, headers: dict[str, str]
+) -> None:
+    """Regression: Mangum's get_server_and_port raised ValueError on an IPv6 Host, an odd Host or a
+    non-numeric X-Forwarded-Port, before any ASGI code ran: the invocation failed (a 5xx)."""
+    response = invoke(event(source, body=initialize(), headers=headers))
+    assert response["statusCode"] == 400
     assert body_of(response)["error"]["code"] == -32600
 
 

@@ -337,3 +337,12 @@ def test_a_client_hanging_up_is_not_reported_as_a_server_error(
     assert httpx.post(f"{echo_url}/mcp", json={}, timeout=5).status_code == 200  # still serving
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err + captured.out
+
+
+def test_an_unparseable_request_target_gets_400(echo_url: str) -> None:
+    """Regression: urlsplit raised on "http://[x/mcp" and the client got an empty reply and a traceback."""
+    port = int(echo_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(b"POST http://[x/mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")
+        reply = sock.recv(4096)
+    assert reply.startswith(b"HTTP/1.1 400 ")

@@ -190,27 +190,33 @@ def test_get_function_is_sanitised(moto_lambda: Any) -> None:
     assert detail["reserved_concurrency"] == secret_holder.reserved_concurrency
     wire = result.model_dump_json()
     assert not [s for s in SECRET_VALUES if s in wire]
-    assert "Location" not in wire
-    assert "X-Amz-" not in wire
+    location = moto_lambda.get_function(FunctionName=secret_holder.name)["Code"]["Location"]
+    assert location.startswith("https://")
+    assert location not in wire  # the presigned code download URL
 
 
 def test_no_output_anywhere_carries_a_secret_or_code_url(moto_lambda: Any) -> None:
     names = [f.name for f in FUNCTIONS if f.environment]
+    locations = [moto_lambda.get_function(FunctionName=n)["Code"]["Location"] for n in names]
 
     async def body(client: Client) -> list[str]:
         outputs = [await client.call_tool("audit-runtimes", {"names_per_group": 100})]
         outputs.append(await client.call_tool("list-functions", {}))
         for name in names:
             outputs.append(await client.call_tool("get-function", {"name": name}))
+            outputs.append(await client.call_tool("invoke-function", {"name": name, "log_tail": True}))
+            outputs.append(
+                await client.call_tool("update-function-runtime", {"name": name, "target_runtime": "nope"})
+            )
+        outputs.append(await client.call_tool("get-function", {"name": "no-such-function"}))
         reads = [await client.read_resource(f"lambda://functions/{name}") for name in names]
         reads.append(await client.read_resource("lambda://runtimes"))
         return [o.model_dump_json() for o in [*outputs, *reads]]
 
     wires = session(moto_lambda)(body)
-    assert len(wires) == 2 * len(names) + 3
-    leaks = [(s, w[:80]) for w in wires for s in SECRET_VALUES if s in w]
+    assert len(wires) == 4 * len(names) + 4
+    leaks = [(s, w[:80]) for w in wires for s in [*SECRET_VALUES, *locations] if s in w]
     assert leaks == []
-    assert not [w for w in wires if "amazonaws.com/snapshots" in w or "X-Amz-Signature" in w]
 
 
 def test_resources_serve_the_catalog_and_a_function(moto_lambda: Any) -> None:
@@ -243,6 +249,32 @@ def test_missing_function_resource_is_a_not_found_error(moto_lambda: Any) -> Non
     assert error is not None
     assert error.error.code == -32602
     assert "no function 'no-such-function'" in error.error.message
+
+
+def test_an_empty_function_name_resource_is_not_found_not_internal(moto_lambda: Any) -> None:
+    async def body(client: Client) -> MCPError | None:
+        try:
+            await client.read_resource("lambda://functions/%20")
+        except MCPError as error:
+            return error
+        return None
+
+    error = session(moto_lambda)(body)
+    assert error is not None
+    assert error.error.code == -32602
+
+
+def test_runtime_and_family_that_disagree_are_refused(moto_lambda: Any) -> None:
+    result = call(moto_lambda, "get-runtime-info", {"runtime": "python3.8", "family": "nodejs"})
+    assert result.is_error
+    assert "python3.8 is a python runtime" in text(result)
+
+
+def test_audit_without_names_still_says_how_to_get_them(moto_lambda: Any) -> None:
+    result = call(moto_lambda, "audit-runtimes", {"family": "nodejs", "names_per_group": 0})
+    lines = [line for line in text(result).splitlines() if line.startswith("- nodejs16.x")]
+    assert len(lines) == 1
+    assert "3 (list-functions with runtime='nodejs16.x'" in lines[0]
 
 
 def test_prompts_walk_through_the_safe_sequence(moto_lambda: Any) -> None:
@@ -318,8 +350,22 @@ def test_refused_writes_make_no_aws_write_call(moto_lambda: Any, policy: WritePo
     for result in (update, invoke):
         assert result.is_error, text(result)
         assert setting in text(result)
-    assert not WRITE_OPERATIONS & set(recorder.operations), recorder.operations
+    assert recorder.operations == []  # refused before any AWS call, not just before the write
     assert runtime_of(moto_lambda, name) == "nodejs14.x"
+
+
+def test_the_tag_rule_reads_tags_but_never_writes(moto_lambda: Any) -> None:
+    recorder = Recorder(moto_lambda)
+    policy = WritePolicy.from_values(True, [], "team=nobody")
+    name = "legacy-report-cron"
+    arguments = {"name": name, "target_runtime": "nodejs22.x", "dry_run": False}
+    update = call(moto_lambda, "update-function-runtime", arguments, policy=policy)
+    invoke = call(moto_lambda, "invoke-function", {"name": name}, policy=policy)
+    for result in (update, invoke):
+        assert result.is_error, text(result)
+        assert "LAMBDA_OPS_WRITE_TAG" in text(result)
+    assert set(recorder.operations) <= {"GetFunctionConfiguration", "ListTags"}
+    assert not WRITE_OPERATIONS & set(recorder.operations)
 
 
 def test_aws_errors_are_tool_errors_a_model_can_act_on(moto_lambda: Any) -> None:

@@ -40,11 +40,11 @@ class ClientSettings:
             user_agent_extra="lambda-ops-mcp",
         )
 
-    def invoke_config(self) -> Config:
+    def invoke_config(self, read_timeout_s: float | None = None) -> Config:
         return Config(
             retries={"mode": self.retry_mode, "total_max_attempts": 1},
             connect_timeout=self.connect_timeout_s,
-            read_timeout=self.invoke_read_timeout_s,
+            read_timeout=read_timeout_s or self.invoke_read_timeout_s,
             user_agent_extra="lambda-ops-mcp",
         )
 
@@ -71,9 +71,11 @@ class LambdaClients:
 
     @classmethod
     def of(cls, control: Any, invoke: Any = None) -> LambdaClients:
-        """Clients made elsewhere (tests, benchmarks): ``invoke`` defaults to ``control``."""
-        clients = cls()
-        clients._control, clients._invoke = control, invoke if invoke is not None else control
+        """Clients made elsewhere (tests, benchmarks): ``invoke`` defaults to ``control``; they keep their own
+        timeouts (``invoke_within`` returns ``invoke`` itself)."""
+        invoke = invoke if invoke is not None else control
+        clients = cls(factory=lambda config, region: invoke)
+        clients._control, clients._invoke = control, invoke
         return clients
 
     @property
@@ -85,6 +87,15 @@ class LambdaClients:
                     with aws_call("CreateClient"):  # no credentials/region → an OpsError, not a crash
                         self._control = self._factory(self.settings.control_config(), self.settings.region)
         return self._control
+
+    def invoke_within(self, seconds: float) -> LambdaClient:
+        """A new invoke client that gives up reading after ``seconds`` (botocore has no per-call timeout):
+        for the one invoke that must end inside a time budget, the upgrade's smoke test."""
+        with aws_call("CreateClient"):
+            client: LambdaClient = self._factory(
+                self.settings.invoke_config(read_timeout_s=seconds), self.settings.region
+            )
+        return client
 
     @property
     def invoke(self) -> LambdaClient:

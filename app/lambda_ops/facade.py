@@ -71,6 +71,11 @@ class LambdaOps:
                 raise invalid(
                     f"Unknown family '{wanted_family}'. Known: {', '.join(sorted(catalog.families))}."
                 )
+            known = catalog.get(wanted) if wanted is not None else None
+            if known is not None and wanted_family is not None and known.family != wanted_family:
+                raise invalid(
+                    f"{wanted} is a {known.family} runtime, not {wanted_family}: pass one or the other."
+                )
             return catalog_result(
                 catalog, today, refreshed=refreshed, note=note, family=wanted_family, identifier=wanted
             )

@@ -44,7 +44,10 @@ class FunctionSummary(BaseModel):
     timeout_s: int | None = Field(description="Timeout in seconds.")
     package_type: str | None = Field(description="Zip or Image.")
     last_modified: str | None = Field(description="When the function was last changed (ISO 8601).")
-    state: str | None = Field(description="Active, Pending, Inactive or Failed, when AWS reports it here.")
+    state: str | None = Field(
+        description="Active, Pending, Inactive or Failed when known; AWS's ListFunctions leaves it out, so "
+        "it is usually null here: get-function reports it."
+    )
 
 
 class FunctionPage(BaseModel):

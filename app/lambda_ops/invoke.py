@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +57,9 @@ def validate_payload(payload: str | None) -> bytes:
 
 
 def _text(data: bytes) -> str:
-    return data.decode("utf-8", errors="ignore")  # a cut may split a character: drop the fragment
+    """UTF-8 text of ``data``: invalid bytes show as U+FFFD (never vanish); a character cut at the end by a
+    truncation is left out (the incremental decoder keeps it back instead of replacing it)."""
+    return codecs.getincrementaldecoder("utf-8")(errors="replace").decode(data, final=False)
 
 
 def decode_log(encoded: str | None) -> str | None:
@@ -83,7 +86,7 @@ def invoke_function(client: LambdaClient, name: str, data: bytes, *, log_tail: b
     try:
         json.loads(body)
         is_json = True
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser's stack
         is_json = False
     return InvokeResult(
         function_name=name,

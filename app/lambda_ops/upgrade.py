@@ -22,6 +22,8 @@ from app.lambda_ops.runtimes import RuntimeCatalog, RuntimeStatus
 from app.lambda_ops.update_wait import Observed, RuntimeUpdater
 from app.lambda_ops.upgrade_plan import (
     MAX_BUDGET_S,
+    MIN_SMOKE_S,
+    ROLLBACK_RESERVE_S,
     Outcome,
     Plan,
     UpgradeOptions,
@@ -31,6 +33,7 @@ from app.lambda_ops.upgrade_plan import (
 )
 
 Action = Literal["update", "wait", "smoke_invoke", "rollback", "rollback_wait"]
+_AMBIGUOUS = frozenset({ErrorKind.TIMEOUT, ErrorKind.CONNECTION, ErrorKind.SERVICE_ERROR, ErrorKind.CONFLICT})
 
 
 @dataclass
@@ -61,6 +64,7 @@ class UpgradeRunner:
         self.aws = RuntimeUpdater(clients, clock=clock, sleep=sleep, poll_interval_s=poll_interval_s)
 
     def run(self, function: str, options: UpgradeOptions) -> UpgradeResult:
+        entered = self.clock()  # the budget covers the reads below too: all of it must fit the gateway
         target = options.target_runtime
         if not target:
             raise invalid("target_runtime is required, e.g. nodejs22.x.")
@@ -112,12 +116,49 @@ class UpgradeRunner:
                     retryable=busy,
                 )
             )
-        started = self.clock()
-        run = _Run(function, current, target, started, started + options.budget_s, base)
-        self.aws.update(function, target, config.get("RevisionId"))  # raises if rejected: nothing changed
-        self._step(run, "update", True, target, f"UpdateFunctionConfiguration accepted Runtime={target}")
-        seen = self._wait(run, target, "wait")
-        return self._after_update(run, seen, smoke, options.budget_s)
+        run = _Run(function, current, target, entered, entered + options.budget_s, base)
+        try:
+            self.aws.update(function, target, config.get("RevisionId"))
+        except OpsFailure as failure:
+            if not self._took_effect_anyway(run, failure):
+                raise  # AWS rejected it and the function is not on the target: nothing changed
+        else:
+            self._step(run, "update", True, target, f"UpdateFunctionConfiguration accepted Runtime={target}")
+        try:
+            seen = self._wait(run, target, "wait")
+            return self._after_update(run, seen, smoke, options.budget_s)
+        except Exception as error:  # the runtime may have changed: say so, never a bare error
+            return self._unverified(run, f"{type(error).__name__}: {error}"[:300])
+
+    def _took_effect_anyway(self, run: _Run, failure: OpsFailure) -> bool:
+        """After an ambiguous failure of UpdateFunctionConfiguration (no answer, a 5xx, or a conflict — the
+        standard-mode retry of an applied first attempt is refused for its stale RevisionId), read the
+        function back: the first attempt may have been applied. A definite refusal changed nothing."""
+        if failure.error.kind not in _AMBIGUOUS:
+            return False
+        try:
+            runtime = self.aws.read(run.function).get("Runtime")
+        except OpsFailure:
+            runtime = None  # unknown: treated as changed, so the result tells the caller to check
+        if runtime == run.previous:
+            return False
+        detail = f"{failure.error.message} — but the function now reads Runtime={runtime or 'unknown'}"
+        self._step(run, "update", runtime == run.target, runtime, detail)
+        return True
+
+    def _unverified(self, run: _Run, reason: str) -> UpgradeResult:
+        name = function_name_of(run.function)
+        return UpgradeResult(
+            **run.base,
+            outcome=Outcome.UNVERIFIED,
+            verified=False,
+            message=f"The update to {run.target} was sent, then checking it failed ({reason}). The function "
+            f"may be on {run.target} or still on {run.previous}: not verified, not rolled back.",
+            final_runtime=None,
+            steps=run.steps,
+            how_to_check=f"Read the function again (get-function '{name}'): expect runtime {run.target} with "
+            f"last_update_status Successful; update-function-runtime with target {run.previous} rolls back.",
+        )
 
     def _dry_run(
         self, plan: Plan, base: dict[str, Any], current: str | None, options: UpgradeOptions, smoke: bool
@@ -149,8 +190,18 @@ class UpgradeRunner:
             )
         if smoke is None:
             return self._result(run, seen, Outcome.SUCCEEDED, f"Verified: now on {target} (was {previous}).")
+        allowed = run.deadline - self.clock() - ROLLBACK_RESERVE_S
+        if allowed < MIN_SMOKE_S:
+            self._step(run, "smoke_invoke", False, target, "not run: no time left in budget_s")
+            return self._result(
+                run,
+                seen,
+                Outcome.SMOKE_TEST_ERROR,
+                f"Updated to {target} (applied), but no time was left in budget_s for the smoke test. Not "
+                f"verified, not rolled back; the previous runtime was {previous}. Invoke it to test it.",
+            )
         try:
-            tested = invoke_function(self.clients.invoke, run.function, smoke)
+            tested = invoke_function(self.clients.invoke_within(allowed), run.function, smoke)
         except OpsFailure as failure:
             self._step(run, "smoke_invoke", False, target, failure.error.message)
             return self._result(

@@ -15,7 +15,9 @@ from app.lambda_ops.invoke import InvokeResult
 from app.lambda_ops.runtimes import RuntimeCatalog, RuntimeStatus, family_of, version_key
 
 DEFAULT_BUDGET_S = 20.0
-MAX_BUDGET_S = 25.0
+MAX_BUDGET_S = 25.0  # + the reads before it, inside the function's 29 s timeout and the gateway's 30 s
+ROLLBACK_RESERVE_S = 4.0  # of the budget, kept back from the smoke invoke for a rollback and its wait
+MIN_SMOKE_S = 1.0  # a smoke invoke with less time than this left is not attempted
 
 
 class Outcome(StrEnum):
@@ -30,6 +32,7 @@ class Outcome(StrEnum):
     ROLLBACK_IN_PROGRESS = "rollback_in_progress"  # smoke test failed; rollback not finished in the budget
     ROLLBACK_FAILED = "rollback_failed"  # smoke test failed; AWS rejected or failed the rollback
     ROLLBACK_REFUSED = "rollback_refused"  # smoke test failed; previous runtime is blocked for updates
+    UNVERIFIED = "unverified"  # the update was sent, then something unexpected stopped the checks
 
 
 @dataclass(frozen=True)
@@ -178,11 +181,24 @@ def make_plan(
             f"No way back: AWS blocks updates to functions on {current} since "
             f"{known_current.block_function_update}, so a rollback to it would be rejected."
         )
-    timeout = int(config.get("Timeout") or 0)
-    if options.smoke_payload is not None and timeout + options.budget_s > MAX_BUDGET_S:
+    elif (
+        known_current is not None
+        and known_current.block_function_create is not None
+        and known_current.block_function_create <= today
+    ):
         warnings.append(
-            f"The smoke invoke can run up to the function's timeout ({timeout} s) after a wait of up to "
-            f"{options.budget_s:.0f} s: the whole call may outlast a 30 s gateway. A smaller budget_s helps."
+            f"A rollback may be refused: AWS has blocked creating functions on {current} since "
+            f"{known_current.block_function_create}; if it refuses to switch this one back, the result "
+            "says so (rollback_failed) and the function stays on the target."
+        )
+    timeout = int(config.get("Timeout") or 0)
+    smoke_time = options.budget_s - ROLLBACK_RESERVE_S
+    if options.smoke_payload is not None and timeout > smoke_time:
+        warnings.append(
+            f"The smoke invoke gets what is left of budget_s after the update, less "
+            f"{ROLLBACK_RESERVE_S:.0f} s kept for a rollback (at most {max(smoke_time, 0):.0f} s); the "
+            f"function may run up to {timeout} s. If it runs longer, the upgrade is reported unverified "
+            "and not rolled back."
         )
     if options.smoke_payload is None:
         warnings.append(

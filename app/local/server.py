@@ -92,7 +92,11 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         if isinstance(body, GatewayResponse):
             self._respond(body, started, None)
             return
-        target = urlsplit(self.path)
+        try:
+            target = urlsplit(self.path)
+        except ValueError:  # e.g. "http://[x/mcp": API Gateway answers such a request line itself
+            self._respond(gateway_error(400, "Bad Request", request_id), started, None)
+            return
         headers = [(k, v) for k, v in self.headers.items() if k.lower() not in _DROPPED_REQUEST_HEADERS]
         if body and self.headers.get("content-length") is None:  # it came chunked
             headers.append(("content-length", str(len(body))))

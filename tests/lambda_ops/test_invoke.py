@@ -154,3 +154,18 @@ def test_not_found() -> None:
     result = ops_for(client).invoke("ghost")
     assert isinstance(result, OpsError)
     assert result.kind is ErrorKind.NOT_FOUND
+
+
+def test_responses_that_are_not_plain_json_are_data_not_errors() -> None:
+    """Regression: a deeply nested body made json.loads raise RecursionError (a bare tool error), and invalid
+    UTF-8 silently vanished from the payload."""
+    client, stubber = stubbed_client()
+    nested = b"[" * 100_000 + b"]" * 100_000
+    expect_invoke(stubber, "f", {"StatusCode": 200, "Payload": streaming(nested)})
+    expect_invoke(stubber, "f", {"StatusCode": 200, "Payload": streaming(b"ok \xed\xa0\x80 end")})
+    deep = invoked(ops_for(client).invoke("f"))
+    assert (deep.payload_is_json, deep.payload_truncated, deep.payload_bytes) == (False, True, len(nested))
+    odd = invoked(ops_for(client).invoke("f"))
+    assert odd.payload.startswith("ok \ufffd")
+    assert odd.payload.endswith(" end")
+    assert not odd.payload_is_json

@@ -6,9 +6,12 @@ from typing import Any
 
 import pytest
 
-from app.lambda_ops import ErrorKind, OpsError, Outcome, UpgradeResult, WritePolicy
+from app.lambda_ops import ErrorKind, LambdaClients, OpsError, Outcome, UpgradeResult, WritePolicy
 from app.lambda_ops.policy import ALLOW_WRITES, PREFIXES, TAG
+from app.lambda_ops.runtimes import shipped_catalog
+from app.lambda_ops.upgrade_plan import ROLLBACK_RESERVE_S
 from tests.lambda_ops.helpers import (
+    TODAY,
     FakeClock,
     client_error,
     configuration,
@@ -317,9 +320,9 @@ def test_rollback_not_finished_within_the_budget() -> None:
     stubber.add_response(
         "update_function_configuration", configuration(NAME, "nodejs18.x", status="InProgress")
     )
-    for _ in range(4):  # polls at 0, 1, 2.5 and 3 s
+    for _ in range(5):  # polls at 0, 1, 2.5, 4.75 and 6 s
         poll(stubber, "nodejs18.x", "InProgress")
-    result = upgraded(run(client, clock, smoke_payload='{"ping": 1}', budget_s=3))
+    result = upgraded(run(client, clock, smoke_payload='{"ping": 1}', budget_s=6))
     stubber.assert_no_pending_responses()
     assert result.outcome is Outcome.ROLLBACK_IN_PROGRESS
     assert result.how_to_check
@@ -351,10 +354,89 @@ def test_a_rejected_update_changes_nothing(code: str, status: int, kind: ErrorKi
         "get_function_configuration", configuration(NAME, "nodejs18.x"), {"FunctionName": NAME}
     )
     stubber.add_client_error("update_function_configuration", **client_error(code, status=status))
+    if kind is ErrorKind.CONFLICT:  # ambiguous: read back, and the function is still on its runtime
+        poll(stubber, "nodejs18.x", "Successful")
     result = run(client)
+    stubber.assert_no_pending_responses()
     assert isinstance(result, OpsError)
     assert result.kind is kind
     assert result.operation == "UpdateFunctionConfiguration"
+
+
+def test_an_update_refused_on_retry_but_applied_is_followed_through() -> None:
+    """A timed-out first attempt that AWS applied makes the standard-mode retry fail (stale RevisionId):
+    the function is read back, found on the target, and the upgrade goes on — never "nothing changed"."""
+    client, stubber = stubbed_client()
+    stubber.add_response(
+        "get_function_configuration", configuration(NAME, "nodejs18.x"), {"FunctionName": NAME}
+    )
+    stubber.add_client_error(
+        "update_function_configuration", **client_error("PreconditionFailedException", status=412)
+    )
+    poll(stubber, "nodejs22.x", "InProgress")  # the read-back
+    poll(stubber, "nodejs22.x", "Successful")  # the wait
+    result = upgraded(run(client))
+    stubber.assert_no_pending_responses()
+    assert (result.outcome, result.verified) == (Outcome.SUCCEEDED, True)
+    assert result.steps[0].action == "update"
+    assert "now reads Runtime=nodejs22.x" in result.steps[0].detail
+
+
+class Exploding:
+    """An invoke client that fails in a way nobody planned for."""
+
+    def invoke(self, **_: Any) -> Any:
+        raise RuntimeError("connection pool exploded")
+
+
+def test_an_unexpected_error_after_the_update_is_reported_not_raised() -> None:
+    client, stubber = stubbed_client()
+    start(stubber)
+    poll(stubber, "nodejs22.x", "Successful")
+    ops = ops_for(client)
+    ops.clients = LambdaClients.of(client, Exploding())
+    result = upgraded(ops.update_runtime(NAME, "nodejs22.x", smoke_payload='{"ping": 1}'))
+    stubber.assert_no_pending_responses()
+    assert (result.outcome, result.verified) == (Outcome.UNVERIFIED, False)
+    assert "connection pool exploded" in result.message
+    assert result.how_to_check is not None
+    assert "nodejs18.x" in result.how_to_check  # how to roll back by hand
+
+
+def test_the_smoke_invoke_is_bounded_by_what_is_left_of_the_budget() -> None:
+    client, stubber = stubbed_client()
+    clock = FakeClock()
+    start(stubber)
+    poll(stubber, "nodejs22.x", "InProgress")
+    poll(stubber, "nodejs22.x", "Successful")  # after 1 s of waiting
+    smoke(stubber, None)
+    timeouts: list[float] = []
+
+    def factory(config: Any, region: str | None) -> Any:
+        timeouts.append(config.read_timeout)
+        return client
+
+    ops = ops_for(client, clock=clock)
+    ops.clients = LambdaClients(factory=factory)
+    ops.clients._control = client  # the control client stays the stubbed one
+    result = upgraded(ops.update_runtime(NAME, "nodejs22.x", smoke_payload='{"ping": 1}', budget_s=12))
+    stubber.assert_no_pending_responses()
+    assert result.outcome is Outcome.SUCCEEDED
+    assert timeouts == [12 - 1 - ROLLBACK_RESERVE_S]
+
+
+def test_no_smoke_test_without_time_left_and_no_success_claimed() -> None:
+    client, stubber = stubbed_client()
+    clock = FakeClock()
+    start(stubber)
+    poll(stubber, "nodejs22.x", "InProgress")
+    poll(stubber, "nodejs22.x", "Successful")  # after 1 s: 5 - 1 - 4 = 0 s left for the smoke test
+    calls = record_calls(client)
+    result = upgraded(run(client, clock, smoke_payload='{"ping": 1}', budget_s=5))
+    stubber.assert_no_pending_responses()
+    assert "invoke" not in [c.lower() for c in calls]
+    assert (result.outcome, result.verified) == (Outcome.SMOKE_TEST_ERROR, False)
+    assert "no time was left" in result.message
 
 
 def test_a_busy_function_is_not_touched() -> None:
@@ -400,4 +482,14 @@ def test_a_long_smoke_test_is_flagged_in_the_plan(moto_lambda: Any) -> None:
         )
     )
     assert plan.outcome is Outcome.PLANNED
-    assert any("outlast a 30 s gateway" in w for w in plan.warnings)
+    assert any("reported unverified" in w for w in plan.warnings)
+
+
+def test_a_rollback_to_a_create_blocked_runtime_is_flagged_as_uncertain(moto_lambda: Any) -> None:
+    previous = shipped_catalog().get("nodejs14.x")
+    assert previous is not None
+    assert previous.block_function_create is not None
+    assert previous.block_function_create <= TODAY  # the premise: creating on nodejs14.x is blocked
+    plan = upgraded(ops_for(moto_lambda).update_runtime("legacy-report-cron", "nodejs24.x", dry_run=True))
+    assert plan.rollback_possible  # updates are not blocked yet...
+    assert any("rollback may be refused" in w for w in plan.warnings)  # ...but AWS may refuse it
