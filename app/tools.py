@@ -46,6 +46,9 @@ FunctionName = Annotated[
         "or ARN. Names come from audit-runtimes or list-functions.",
     ),
 ]
+Family = Annotated[
+    str | None, Field(description="Only this family: nodejs, python, java, dotnet, ruby, go or provided.")
+]
 # Any, not pydantic's JsonValue: the request is JSON already, and JsonValue's recursive $defs entry carries no
 # validation keyword, which Inspector's schema-portability check flags.
 Payload = Annotated[
@@ -86,10 +89,7 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
         runtime: Annotated[
             str | None, Field(description="One runtime identifier, e.g. nodejs16.x. Omit for all.")
         ] = None,
-        family: Annotated[
-            str | None,
-            Field(description="Only this family: nodejs, python, java, dotnet, ruby, go or provided."),
-        ] = None,
+        family: Family = None,
     ) -> Annotated[CallToolResult, RuntimeCatalogResult]:
         return result(ops().runtime_info(runtime=runtime, family=family), render.catalog)
 
@@ -104,10 +104,7 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
         annotations=READ,
     )
     async def audit_runtimes(
-        family: Annotated[
-            str | None,
-            Field(description="Only this family: nodejs, python, java, dotnet, ruby, go or provided."),
-        ] = None,
+        family: Family = None,
         names_per_group: Annotated[
             int,
             Field(ge=0, le=MAX_NAMES_PER_GROUP, description="Function names listed per runtime group."),
@@ -187,9 +184,10 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
         "unless allow_cross_family, not deprecated or blocked, no downgrade unless allow_downgrade) and "
         "returns the plan without changing anything. Then, with the user's consent, call with "
         "dry_run=false: it records the previous runtime, updates, waits until AWS reports the update "
-        "Successful (within budget_s), optionally invokes smoke_payload and on a function error rolls back "
-        "to the previous runtime. Only outcome 'succeeded' with verified=true means the upgrade is done; "
-        "'in_progress' means not yet verified (how_to_check says what to do). Use get-runtime-info or "
+        "Successful, optionally invokes smoke_payload and on a function error rolls back to the previous "
+        "runtime — all within budget_s. Only outcome 'succeeded' with verified=true means the upgrade is "
+        "done; 'in_progress', 'unverified' or 'smoke_test_error' mean not verified (how_to_check says what "
+        "to do). Use get-runtime-info or "
         "audit-runtimes to choose the target. Refused unless the server allows writes to this function.",
         # Open world: the optional smoke test runs the function's own code, as invoke-function does.
         annotations=ToolAnnotations(

@@ -237,29 +237,26 @@ def test_resources_serve_the_catalog_and_a_function(moto_lambda: Any) -> None:
     assert len(json.loads(catalog.contents[0].text)["runtimes"]) > 30
 
 
-def test_missing_function_resource_is_a_not_found_error(moto_lambda: Any) -> None:
+def read_error(lambda_client: Any, uri: str) -> MCPError | None:
     async def body(client: Client) -> MCPError | None:
         try:
-            await client.read_resource("lambda://functions/no-such-function")
+            await client.read_resource(uri)
         except MCPError as error:
             return error
         return None
 
-    error = session(moto_lambda)(body)
+    return session(lambda_client)(body)
+
+
+def test_missing_function_resource_is_a_not_found_error(moto_lambda: Any) -> None:
+    error = read_error(moto_lambda, "lambda://functions/no-such-function")
     assert error is not None
     assert error.error.code == -32602
     assert "no function 'no-such-function'" in error.error.message
 
 
 def test_an_empty_function_name_resource_is_not_found_not_internal(moto_lambda: Any) -> None:
-    async def body(client: Client) -> MCPError | None:
-        try:
-            await client.read_resource("lambda://functions/%20")
-        except MCPError as error:
-            return error
-        return None
-
-    error = session(moto_lambda)(body)
+    error = read_error(moto_lambda, "lambda://functions/%20")
     assert error is not None
     assert error.error.code == -32602
 

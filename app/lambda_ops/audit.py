@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from app.lambda_ops.detail import RuntimeAssessment, assess_runtime
 from app.lambda_ops.errors import aws_call, invalid
 from app.lambda_ops.runtimes import (
     STATUS_ORDER,
@@ -34,14 +35,10 @@ AUDIT_SECONDS = 20.0
 _ATTENTION = (RuntimeStatus.BLOCKED, RuntimeStatus.DEPRECATED, RuntimeStatus.DEPRECATING_SOON)
 
 
-class RuntimeGroup(BaseModel):
-    runtime: str | None = Field(description="Runtime identifier; null groups container image functions.")
-    family: str | None = Field(description="Runtime family (nodejs, python, ...).")
-    status: RuntimeStatus = Field(description="Status of the runtime today.")
-    deprecation_date: date | None = Field(description="When AWS deprecates (deprecated) it.")
-    block_function_create: date | None = Field(description="From when new functions can't use it.")
-    block_function_update: date | None = Field(description="From when functions on it can't be updated.")
-    recommended_target: str | None = Field(description="Runtime to upgrade these functions to.")
+class RuntimeGroup(RuntimeAssessment):
+    """One runtime's functions: the runtime's status and dates (as ``get-function`` reports them), and who."""
+
+    family: str | None = Field(description="Runtime family (nodejs, python, ...); null for container images.")
     count: int = Field(description="Number of functions on this runtime (exact when the audit is complete).")
     functions: list[str] = Field(description="Function names, alphabetically, up to the per-group limit.")
     more: int = Field(description="How many more functions this group has than are named.")
@@ -136,7 +133,6 @@ def audit_runtimes(
 def _group(
     runtime: str | None, names: list[str], catalog: RuntimeCatalog, today: date, limit: int
 ) -> RuntimeGroup:
-    known = catalog.get(runtime) if runtime is not None else None
     names.sort()
     shown = names[:limit]
     more = len(names) - len(shown)
@@ -148,13 +144,8 @@ def _group(
             else f"list-functions pages through all functions; these {len(names)} have package type Image"
         )
     return RuntimeGroup(
-        runtime=runtime,
+        **assess_runtime(runtime, catalog, today).model_dump(),
         family=family_of(runtime, catalog) if runtime is not None else None,
-        status=catalog.status(runtime, today),
-        deprecation_date=known.deprecation_date if known else None,
-        block_function_create=known.block_function_create if known else None,
-        block_function_update=known.block_function_update if known else None,
-        recommended_target=catalog.recommended_target(runtime, today) if runtime is not None else None,
         count=len(names),
         functions=shown,
         more=more,
