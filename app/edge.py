@@ -61,7 +61,7 @@ class Edge:
 
     def _check_request(self, scope: Scope) -> Response | None:
         context = scope.get("aws.event", {}).get("requestContext", {})
-        if _route_path(scope["path"], context.get("stage")) != MCP_PATH:
+        if _route_path(scope["path"], _stage_in_path(context)) != MCP_PATH:
             return rejection(404, f"Not Found: the MCP endpoint is {MCP_PATH}")
         # Rewritten, not redirected: Starlette's redirect of /mcp/ would drop the stage prefix.
         scope["path"], scope["raw_path"] = MCP_PATH, MCP_PATH.encode()
@@ -84,6 +84,8 @@ class Edge:
                 problem = _too_large(self.max_body_bytes)
             elif isinstance(message, list):
                 problem = rejection(400, "JSON-RPC batches are not supported (removed in 2025-06-18)")
+            elif message is not _UNPARSEABLE and (invalid := _invalid_message(message)) is not None:
+                problem = rejection(400, f"Invalid Request: {invalid}")
             else:
                 info = scope.get(INFO_KEY)
                 if isinstance(info, RequestInfo):
@@ -117,11 +119,34 @@ def _too_large(limit: int) -> Response:
     return rejection(413, f"Payload Too Large: at most {limit} bytes")
 
 
+def _stage_in_path(context: dict[str, object]) -> str | None:
+    """The named stage when the path carries it: only an HTTP API (payload 2.0) on its execute-api domain
+    puts ``/{stage}`` in the path. REST APIs (v1) never do, nor do custom domains (their base path mapping
+    is ``LAMBDA_OPS_BASE_PATH``): stripping there would turn a stage named like a path segment into a 404."""
+    stage, domain = context.get("stage"), str(context.get("domainName") or "")
+    if "http" not in context or ".execute-api." not in domain or not isinstance(stage, str):
+        return None
+    return None if stage == "$default" else stage
+
+
 def _route_path(path: str, stage: str | None) -> str:
     """`/prod/mcp` (an HTTP API named stage puts it in rawPath) and `/mcp/` both route to `/mcp`."""
-    if stage and stage != "$default" and (path == f"/{stage}" or path.startswith(f"/{stage}/")):
+    if stage and path.startswith(f"/{stage}/"):
         path = path[len(stage) + 1 :]
     return path.rstrip("/") or "/"
+
+
+def _invalid_message(message: object) -> str | None:
+    """What makes a parsed body an invalid JSON-RPC message for MCP, if anything. The SDK would take an
+    object id (or null) for a notification and answer 202 to a request it never runs, and answer a
+    non-object body with a -32602 validation dump."""
+    if not isinstance(message, dict):
+        return "a JSON-RPC message is a JSON object"
+    if "id" in message and (isinstance(message["id"], bool) or not isinstance(message["id"], str | int)):
+        return "the id must be a string or an integer (MCP: never null)"
+    if "method" in message and not isinstance(message["method"], str):
+        return "the method must be a string"
+    return None
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:
@@ -137,11 +162,14 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
             return bytes(chunks)
 
 
+_UNPARSEABLE = object()
+
+
 def _parse(body: bytes) -> object:
     try:
         return json.loads(body)
     except (ValueError, RecursionError):
-        return None  # the SDK answers a parse error with 400 -32700
+        return _UNPARSEABLE  # passed on: the SDK answers a parse error with 400 -32700
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

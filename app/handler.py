@@ -59,19 +59,18 @@ def build_handler(settings: Settings | None = None, *, server: MCPServer | None 
 # it splits Host on ":" into exactly (name, int port) — "[::1]:3000" or "a:b" — and int()s X-Forwarded-Port.
 # The invocation would fail (a 5xx). API Gateway always sends its own domain; a local client can send
 # anything. Exceptions in the ASGI app never get here (Mangum answers them with a 500 itself), so a
-# ValueError out of Mangum is its event translation refusing the request: answer 400, logged and counted.
-_UNREADABLE = {
-    "statusCode": 400,
-    "headers": {"content-type": "application/json"},
-    "body": json.dumps(
-        {
-            "jsonrpc": "2.0",
-            "id": None,
-            "error": {"code": -32600, "message": "Bad Request: malformed Host or X-Forwarded-Port header"},
-        }
-    ),
-    "isBase64Encoded": False,
-}
+# ValueError out of Mangum (binascii.Error, for a body that is not base64, is one) is its event
+# translation refusing the request: answer 400, logged and counted.
+def _unreadable() -> dict[str, Any]:
+    """A new response each time: nothing of one invocation's answer is shared with the next."""
+    error = {"code": -32600, "message": "Bad Request: the request could not be read (its Host, "
+             "X-Forwarded-Port or body encoding)"}  # fmt: skip
+    return {
+        "statusCode": 400,
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps({"jsonrpc": "2.0", "id": None, "error": error}),
+        "isBase64Encoded": False,
+    }
 
 
 def _refuse_unreadable_requests(adapter: LambdaHandler, request_log: RequestLog) -> LambdaHandler:
@@ -81,7 +80,7 @@ def _refuse_unreadable_requests(adapter: LambdaHandler, request_log: RequestLog)
         except ValueError:
             http = event.get("requestContext", {}).get("http", {})
             request_log.refused_before_asgi(str(event.get("httpMethod") or http.get("method") or "?"), 400)
-            return dict(_UNREADABLE)
+            return _unreadable()
 
     return handle
 

@@ -9,15 +9,21 @@ Mangum keeps one event loop for the life of the execution environment and runs e
   when the invocation returns and resumes during the *next* invocation, under that invocation's request id.
 
 ``OncePerEnvironment`` starts the wrapped app's lifespan on the first request, in a task that lives as long
-as the loop, and after every request waits for the tasks that request started before it returns.
+as the loop, and after every request waits for the tasks that request started before it returns — for as
+long as the invocation has time left (less a margin), then cancels what is still running: work that cannot
+finish inside its invocation must not finish inside the next one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("lambda-ops-mcp")
+MARGIN_S = 1.0  # of the invocation's remaining time, kept for cancelling, logging and the response
 
 
 class LifespanStartupFailed(RuntimeError):
@@ -41,7 +47,7 @@ class OncePerEnvironment:
         try:
             await self.app(scope, receive, send)
         finally:
-            await self._drain(before)
+            await self._drain(before, self._time_left(scope))
 
     async def _start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -60,10 +66,25 @@ class OncePerEnvironment:
         self._host.add_done_callback(lambda task: _fail(ready, task))
         await ready
 
-    async def _drain(self, before: set[asyncio.Task[Any]]) -> None:
+    def _time_left(self, scope: Scope) -> float:
+        """The drain's time: ``drain_timeout``, or less when the Lambda context says the invocation ends
+        sooner (Mangum puts the context in the scope)."""
+        context = scope.get("aws.context")
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        if remaining is None:
+            return self.drain_timeout
+        return max(0.0, min(self.drain_timeout, float(remaining()) / 1000 - MARGIN_S))
+
+    async def _drain(self, before: set[asyncio.Task[Any]], seconds: float) -> None:
         leftover = asyncio.all_tasks() - before - {asyncio.current_task(), self._host}
-        if leftover:
-            await asyncio.wait(leftover, timeout=self.drain_timeout)
+        if not leftover:
+            return
+        _, pending = await asyncio.wait(leftover, timeout=seconds) if seconds > 0 else (set(), leftover)
+        if pending:
+            log.warning("cancelled %d task(s) still running when the invocation had to end", len(pending))
+            for task in pending:
+                task.cancel()
+            await asyncio.wait(pending, timeout=MARGIN_S / 2)
 
 
 async def _run(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:

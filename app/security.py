@@ -22,7 +22,7 @@ def _compile(patterns: Iterable[str]) -> re.Pattern[str]:
         if any_port:
             pattern = pattern[:-2]
         regex = re.escape(pattern).replace(r"\*\.", r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.")
-        parts.append(regex + (r"(?::\d+)?" if any_port else ""))
+        parts.append(regex + (r"(?::[0-9]+)?" if any_port else ""))  # [0-9]: \d also matches other digits
     return re.compile("|".join(f"(?:{p})" for p in parts) or r"(?!)")
 
 
@@ -30,7 +30,10 @@ class OriginPolicy:
     def __init__(self, allowed_hosts: Iterable[str], allowed_origins: Iterable[str]) -> None:
         self._hosts = _compile(allowed_hosts)
         self._origins = _compile(allowed_origins)
-        self.origin_regex = self._origins.pattern  # for Starlette's CORSMiddleware
+        # For Starlette's CORSMiddleware, which compiles it itself and matches the Origin as sent: case-
+        # insensitive, like origin_allowed (which lowercases), or an allowed Origin in capitals would pass
+        # the 403 check and get no CORS headers.
+        self.origin_regex = "(?i)" + self._origins.pattern
 
     def host_allowed(self, host: str | None, api_domain: str | None) -> bool:
         if not host:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import functools
+import os
+from typing import Any
 
 from mcp.server.mcpserver import MCPServer
-from mcp_types import ToolAnnotations
+from mcp.server.mcpserver.context import Context
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS, GetPromptResult, InputRequiredResult, ToolAnnotations
 
 from app import __version__
 from app.config import Settings
@@ -39,10 +43,29 @@ Every call is independent (the server keeps no session). `ping` checks that the 
 """
 
 
+class LambdaOpsServer(MCPServer):
+    """MCPServer, with one hazard fixed: for an unknown prompt or a missing argument the SDK raises a bare
+    ValueError, answered as error code 0 (2025-11-25) or -32603 "Internal server error" (2026-07-28) and
+    logged at ERROR with a traceback — any client could fill the logs. Both are invalid params (-32602)."""
+
+    async def get_prompt(
+        self, name: str, arguments: dict[str, Any] | None = None, context: Context[Any, Any] | None = None
+    ) -> GetPromptResult | InputRequiredResult:
+        prompts = {prompt.name: prompt for prompt in await self.list_prompts()}
+        if name not in prompts:
+            raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt: {name}")
+        missing = [
+            a.name for a in prompts[name].arguments or [] if a.required and a.name not in (arguments or {})
+        ]
+        if missing:
+            raise MCPError(code=INVALID_PARAMS, message=f"Missing required arguments: {', '.join(missing)}")
+        return await super().get_prompt(name, arguments, context)
+
+
 def build_server(settings: Settings, ops: LambdaOps | None = None) -> MCPServer:
     """A new MCPServer with the whole surface registered. No AWS call and no I/O happen here: the
     ``LambdaOps`` (and its boto3 clients) is built on the first tool call and reused after it."""
-    server = MCPServer(
+    server = LambdaOpsServer(
         NAME,
         title="Lambda Ops",
         version=__version__,
@@ -62,7 +85,10 @@ def build_server(settings: Settings, ops: LambdaOps | None = None) -> MCPServer:
 def build_ops(settings: Settings) -> LambdaOps:
     """The domain facade as the settings configure it (write gate, runtime catalog refresh)."""
     policy = WritePolicy.from_values(
-        settings.allow_writes, settings.write_function_prefixes, settings.write_tag
+        settings.allow_writes,
+        settings.write_function_prefixes,
+        settings.write_tag,
+        own_function=os.environ.get("AWS_LAMBDA_FUNCTION_NAME"),  # set by Lambda, not a setting of ours
     )
     return LambdaOps(
         LambdaClients(), policy=policy, catalog=CatalogProvider(refresh=settings.runtime_catalog_refresh)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.helpers import LEGACY, MODERN, body_of, event, header, initialize, modern, request
+from tests.helpers import LEGACY, MODERN, LambdaContext, body_of, event, header, initialize, modern, request
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 LEGACY_HEADERS = {"mcp-protocol-version": LEGACY}
@@ -92,6 +93,25 @@ def test_stage_prefix_and_trailing_slash_without_redirect(invoke: Invoke, path: 
     assert header(response, "location") is None
 
 
+@pytest.mark.parametrize("source", ["rest_api_v1", "http_api_v2"])
+def test_a_stage_named_like_the_endpoint_is_not_stripped_where_the_path_lacks_it(
+    invoke: Invoke, source: str
+) -> None:
+    """Regression: REST (v1) paths never carry the stage, nor do custom domains; stripping a stage named
+    'mcp' there turned /mcp into a 404."""
+    ev = event(source, body=initialize(), path="/mcp", headers={"host": "mcp.example.com"})
+    ev["requestContext"]["stage"] = "mcp"
+    ev["requestContext"]["domainName"] = "mcp.example.com"
+    assert invoke(ev)["statusCode"] == 200
+
+
+def test_an_allowed_origin_in_capitals_gets_its_cors_headers(invoke: Invoke) -> None:
+    origin = "https://INSPECTOR.example.com"
+    response = invoke(event(body=initialize(), headers={"origin": origin}))
+    assert response["statusCode"] == 200
+    assert header(response, "access-control-allow-origin") == origin
+
+
 def test_custom_domain_base_path(settings: Any) -> None:
     from app.handler import build_handler
     from tests.helpers import LambdaContext
@@ -156,6 +176,14 @@ def test_requests_mangum_cannot_translate_get_400_not_a_crash(
     response = invoke(event(source, body=initialize(), headers=headers))
     assert response["statusCode"] == 400
     assert body_of(response)["error"]["code"] == -32600
+
+
+def test_a_body_marked_base64_that_is_not_is_400(invoke: Invoke) -> None:
+    ev = event(body=initialize())
+    ev["body"], ev["isBase64Encoded"] = "not base64 at all!", True
+    response = invoke(ev)
+    assert response["statusCode"] == 400
+    assert "body encoding" in body_of(response)["error"]["message"]
 
 
 @pytest.mark.parametrize(
@@ -236,6 +264,36 @@ def test_bad_requests_get_the_spec_status_and_code(
     assert body_of(response)["error"]["code"] == code
 
 
+@pytest.mark.parametrize(
+    "raw_body",
+    [
+        b'{"jsonrpc": "2.0", "id": {}, "method": "ping"}',
+        b'{"jsonrpc": "2.0", "id": null, "method": "ping"}',
+        b'{"jsonrpc": "2.0", "id": true, "method": "ping"}',
+        b'{"jsonrpc": "2.0", "id": 1, "method": 5}',
+        b"null",
+        b"1",
+        b'"ping"',
+    ],
+)
+def test_invalid_json_rpc_messages_get_400_invalid_request(invoke: Invoke, raw_body: bytes) -> None:
+    """Regression: an object or null id was taken for a notification (202, never answered); a non-object
+    body got -32602 with a validation dump."""
+    response = invoke(event(raw_body=raw_body))
+    assert response["statusCode"] == 400
+    assert body_of(response)["error"]["code"] == -32600
+
+
+@pytest.mark.parametrize("source", ["rest_api_v1", "function_url", "http_api_v2"])
+def test_an_oversize_body_without_content_length_is_413(invoke: Invoke, source: str) -> None:
+    ev = event(source, raw_body=b'{"x": "' + b"a" * (64 * 1024) + b'"}', base64_body=True)
+    for headers in (ev.get("headers") or {}, ev.get("multiValueHeaders") or {}):
+        headers.pop("content-length", None)
+    response = invoke(ev)
+    assert response["statusCode"] == 413
+    assert body_of(response)["error"]["code"] == -32600
+
+
 def test_modern_header_body_mismatch(invoke: Invoke) -> None:
     message, headers = modern("tools/call", {"name": "ping", "arguments": {}})
     response = invoke(event(body=message, headers={**headers, "mcp-name": "other"}))
@@ -269,3 +327,67 @@ def test_no_work_is_left_for_the_next_invocation(invoke: Invoke) -> None:
     loop = asyncio.get_event_loop()
     pending = [task for task in asyncio.all_tasks(loop) if task.get_name() != "asgi-lifespan"]
     assert pending == []
+
+
+def test_work_that_outlives_its_invocation_is_cancelled_not_left_for_the_next() -> None:
+    """Regression: the drain waited up to 25 s and then returned, leaving the work to run during the next
+    invocation. Now it waits only while the invocation has time left, then cancels what remains."""
+    from mangum import Mangum
+
+    from app.handler import _ensure_event_loop
+    from app.lifespan import MARGIN_S, OncePerEnvironment
+
+    ran_in: list[str] = []
+    current = {"id": ""}
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await receive()
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+            return
+        mine = current["id"]
+
+        async def background() -> None:
+            await asyncio.sleep(0.5)
+            ran_in.append(f"{mine} during {current['id']}")
+
+        asyncio.get_running_loop().create_task(background())
+        await send({"type": "http.response.start", "status": 202, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    class ShortContext(LambdaContext):
+        def get_remaining_time_in_millis(self) -> int:
+            return int((MARGIN_S + 0.1) * 1000)  # 0.1 s of drain time: less than the work needs
+
+    _ensure_event_loop()
+    environment = OncePerEnvironment(app)
+    adapter = Mangum(environment, lifespan="off")
+    started = time.monotonic()
+    for request_id in ("req-1", "req-2", "req-3"):
+        current["id"] = request_id
+        assert adapter(event(body=initialize()), ShortContext())["statusCode"] == 202
+    assert time.monotonic() - started < 3
+    assert ran_in == []  # cancelled in its own invocation, never resumed in a later one
+    host = environment._host
+    assert host is not None
+    host.cancel()
+    asyncio.get_event_loop().run_until_complete(asyncio.wait([host]))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"name": "no-such-prompt"}, {"name": "upgrade-function-runtime", "arguments": {"function": "f"}}],
+)
+def test_unknown_prompts_and_missing_arguments_are_invalid_params(
+    invoke: Invoke, logs: io.StringIO, params: dict[str, Any]
+) -> None:
+    """Regression: the SDK answered error code 0 (2025-11-25) or -32603 (2026-07-28) and logged an ERROR
+    with a traceback — for bad client input."""
+    legacy = invoke(event(body=request("prompts/get", params), headers=LEGACY_HEADERS))
+    message, headers = modern("prompts/get", params)
+    current = invoke(event(body=message, headers=headers))
+    for response in (legacy, current):
+        assert response["statusCode"] in (200, 400)
+        assert body_of(response)["error"]["code"] == -32602
+    assert '"level":"ERROR"' not in logs.getvalue()

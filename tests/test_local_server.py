@@ -201,6 +201,7 @@ def test_sandbox_environment_cannot_reach_a_real_account() -> None:
         "AWS_SESSION_TOKEN": "real-token",
         "AWS_ACCESS_KEY_ID": "AKIAREAL",
         "AWS_ENDPOINT_URL_LAMBDA": "https://lambda.example.com",
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true",  # would make boto3 skip the sandbox's endpoint
         "AWS_REGION": "eu-west-1",
         "LAMBDA_OPS_ALLOWED_HOSTS": "127.0.0.1:*,tunnel.example.com",
     }
@@ -208,6 +209,7 @@ def test_sandbox_environment_cannot_reach_a_real_account() -> None:
     assert "AWS_PROFILE" not in environ
     assert "AWS_SESSION_TOKEN" not in environ
     assert "AWS_ENDPOINT_URL_LAMBDA" not in environ
+    assert "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS" not in environ
     assert environ["AWS_ACCESS_KEY_ID"] == environ["AWS_SECRET_ACCESS_KEY"] == "testing"
     assert environ["AWS_REGION"] == environ["AWS_DEFAULT_REGION"] == "us-east-1"
     assert environ["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
@@ -344,5 +346,17 @@ def test_an_unparseable_request_target_gets_400(echo_url: str) -> None:
     port = int(echo_url.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(b"POST http://[x/mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")
+        reply = sock.recv(4096)
+    assert reply.startswith(b"HTTP/1.1 400 ")
+
+
+@pytest.mark.parametrize("size", [b"-1", b"+5", b"0x5", b"1_0", b"zz"])
+def test_a_chunk_size_that_is_not_plain_hex_gets_400_at_once(echo_url: str, size: bytes) -> None:
+    """Regression: int("-1", 16) became rfile.read(-1), which waited for the client to hang up."""
+    port = int(echo_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=3) as sock:
+        sock.sendall(
+            b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n" + size + b"\r\nabc"
+        )
         reply = sock.recv(4096)
     assert reply.startswith(b"HTTP/1.1 400 ")

@@ -228,6 +228,21 @@ def test_a_write_enabled_deployment_needs_a_prefix(template: dict[str, Any]) -> 
     }
 
 
+def test_anonymous_traffic_is_bounded(template: dict[str, Any]) -> None:
+    """No authorizer yet: the API is throttled and the function's concurrency can be capped, so a flood
+    cannot run up cost or use the account's concurrency that the managed functions need."""
+    route_settings = template["Resources"]["McpApi"]["Properties"]["DefaultRouteSettings"]
+    assert route_settings == {
+        "ThrottlingRateLimit": {"Ref": "ThrottlingRateLimit"},
+        "ThrottlingBurstLimit": {"Ref": "ThrottlingBurstLimit"},
+    }
+    parameters = template["Parameters"]
+    assert 0 < parameters["ThrottlingRateLimit"]["Default"] <= parameters["ThrottlingBurstLimit"]["Default"]
+    assert props(template)["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["ConcurrencyReserved", {"Ref": "MaxConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
+
+
 def test_every_lambda_ops_variable_is_a_setting(template: dict[str, Any]) -> None:
     assert settings_problems(template) == []
 

@@ -34,10 +34,14 @@ class WritePolicy:
     allow_writes: bool = False
     function_prefixes: tuple[str, ...] = ()
     tag: tuple[str, str] | None = None  # (key, value)
+    own_function: str | None = None  # this server's own function: never invoked or changed by it
 
     @classmethod
-    def from_values(cls, allow_writes: bool, prefixes: Iterable[str] = (), tag: str = "") -> WritePolicy:
-        """From the settings' plain values; ``tag`` is ``"key=value"`` or empty."""
+    def from_values(
+        cls, allow_writes: bool, prefixes: Iterable[str] = (), tag: str = "", own_function: str | None = None
+    ) -> WritePolicy:
+        """From the settings' plain values; ``tag`` is ``"key=value"`` or empty; ``own_function`` is the
+        name of the function this server runs as (``AWS_LAMBDA_FUNCTION_NAME`` on Lambda)."""
         required: tuple[str, str] | None = None
         if tag.strip():
             key, sep, value = tag.strip().partition("=")
@@ -48,6 +52,7 @@ class WritePolicy:
             allow_writes=allow_writes,
             function_prefixes=tuple(p.strip() for p in prefixes if p.strip()),
             tag=required,
+            own_function=own_function or None,
         )
 
     @property
@@ -74,6 +79,13 @@ class WritePolicy:
                 ALLOW_WRITES,
             )
         name = function_name_of(function)
+        if name == self.own_function:
+            return refused(
+                f"Function '{name}' is this server itself: it never invokes or changes its own function "
+                "(a failed runtime change would take the server down mid-call). Change it with your "
+                "deployment tooling.",
+                ALLOW_WRITES,
+            )
         if self.function_prefixes and not name.startswith(self.function_prefixes):
             allowed = ", ".join(repr(p) for p in self.function_prefixes)
             return refused(

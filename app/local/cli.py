@@ -33,7 +33,14 @@ SERVICE = "lambda-ops-mcp"
 LOCAL_ALLOWED_HOSTS = "127.0.0.1:*,localhost:*,[::1]:*"
 LOCAL_ALLOWED_ORIGINS = "http://127.0.0.1:*,http://localhost:*,http://[::1]:*"
 # Variables that would send the sandbox's calls elsewhere, or sign them with a real identity.
-_REAL_ACCOUNT_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+# AWS_IGNORE_CONFIGURED_ENDPOINT_URLS would make boto3 ignore the sandbox's AWS_ENDPOINT_URL.
+_REAL_ACCOUNT_VARIABLES = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+)
 
 log = logging.getLogger("app.local")
 

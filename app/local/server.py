@@ -140,11 +140,12 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         body = bytearray()
         while True:
             size_line = self.rfile.readline(1024).split(b";", 1)[0].strip()
-            try:
-                size = int(size_line, 16)
-            except ValueError:
+            # Plain hex digits only: int() would take "-1" (and read(-1) waits for the client to hang up),
+            # "+1", "0x10" or "1_0".
+            if not size_line or size_line.strip(b"0123456789abcdefABCDEF"):
                 self.close_connection = True
                 return gateway_error(400, "Bad Request", new_request_id())
+            size = int(size_line, 16)
             if size == 0:
                 while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                     pass  # trailers

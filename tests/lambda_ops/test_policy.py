@@ -68,3 +68,30 @@ def test_describe() -> None:
 )
 def test_function_name_of(identifier: str, name: str) -> None:
     assert function_name_of(identifier) == name
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "lambda-ops-mcp-McpFunction-AbC123",
+        "arn:aws:lambda:us-east-1:123456789012:function:lambda-ops-mcp-McpFunction-AbC123:live",
+    ],
+)
+def test_the_server_never_writes_its_own_function(target: str) -> None:
+    """Even when its name matches the write prefix: a broken runtime change would take it down mid-call."""
+    policy = WritePolicy.from_values(True, ["lambda-ops-"], own_function="lambda-ops-mcp-McpFunction-AbC123")
+    refusal = policy.check_name(target)
+    assert refusal is not None
+    assert refusal.error.kind is ErrorKind.REFUSED
+    assert "this server itself" in refusal.error.message
+    assert policy.check_name("lambda-ops-other") is None
+
+
+def test_build_ops_protects_the_function_it_runs_as(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.config import Settings
+    from app.server import build_ops
+
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "ops-mcp-fn")
+    ops = build_ops(Settings(allow_writes=True))
+    assert ops.policy.check_name("ops-mcp-fn") is not None
+    assert ops.policy.check_name("orders-api") is None
