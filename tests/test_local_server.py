@@ -24,6 +24,7 @@ from app.local.launcher import LocalServer
 from app.local.runtime import LambdaRuntime
 from app.local.sandbox import SandboxInfo
 from app.local.server import LocalGateway
+from app.security import OriginPolicy
 
 Handler = Callable[[dict[str, Any], Any], Any]
 MCP_HEADERS = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
@@ -226,6 +227,10 @@ def test_aws_environment_keeps_the_credential_chain() -> None:
     assert "AWS_ENDPOINT_URL" not in environ
     assert "LAMBDA_OPS_ALLOW_WRITES" not in environ  # writes stay off unless the user turns them on
     assert environ["LAMBDA_OPS_ALLOWED_HOSTS"] == LOCAL_ALLOWED_HOSTS
+    # A real account's data is readable from MCP Inspector's web UI, not from any page on any localhost port.
+    policy = OriginPolicy([], environ["LAMBDA_OPS_ALLOWED_ORIGINS"].split(","))
+    assert policy.origin_allowed("http://localhost:6274")
+    assert not policy.origin_allowed("http://localhost:5173")
 
 
 def test_banner() -> None:

@@ -32,6 +32,8 @@ SERVICE = "lambda-ops-mcp"
 # Only loopback hosts and origins pass locally (the Inspector web UI is a loopback origin on some port).
 LOCAL_ALLOWED_HOSTS = "127.0.0.1:*,localhost:*,[::1]:*"
 LOCAL_ALLOWED_ORIGINS = "http://127.0.0.1:*,http://localhost:*,http://[::1]:*"
+# Against a real account, not every page some dev server puts on localhost: MCP Inspector's web UI only.
+INSPECTOR_ORIGINS = "http://127.0.0.1:6274,http://localhost:6274"
 # Variables that would send the sandbox's calls elsewhere, or sign them with a real identity.
 # AWS_IGNORE_CONFIGURED_ENDPOINT_URLS would make boto3 ignore the sandbox's AWS_ENDPOINT_URL.
 _REAL_ACCOUNT_VARIABLES = (
@@ -77,7 +79,8 @@ def local_environment(backend: str, environ: MutableMapping[str, str]) -> None:
     loopback, nor be signed with a real identity.
     """
     environ.setdefault("LAMBDA_OPS_ALLOWED_HOSTS", LOCAL_ALLOWED_HOSTS)
-    environ.setdefault("LAMBDA_OPS_ALLOWED_ORIGINS", LOCAL_ALLOWED_ORIGINS)
+    origins = LOCAL_ALLOWED_ORIGINS if backend == "sandbox" else INSPECTOR_ORIGINS
+    environ.setdefault("LAMBDA_OPS_ALLOWED_ORIGINS", origins)
     environ.setdefault("POWERTOOLS_SERVICE_NAME", SERVICE)
     environ.setdefault("POWERTOOLS_DEV", "true")  # readable, indented log lines
     # POWERTOOLS_DEV alone turns metrics off, and Powertools then never clears them between invocations;
