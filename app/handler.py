@@ -74,7 +74,7 @@ def _unreadable() -> dict[str, Any]:
 
 
 def _refuse_unreadable_requests(adapter: LambdaHandler, request_log: RequestLog) -> LambdaHandler:
-    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:  # X-Ray names it "## handler"
         try:
             return adapter(event, context)
         except ValueError:
@@ -82,7 +82,7 @@ def _refuse_unreadable_requests(adapter: LambdaHandler, request_log: RequestLog)
             request_log.refused_before_asgi(str(event.get("httpMethod") or http.get("method") or "?"), 400)
             return _unreadable()
 
-    return handle
+    return handler
 
 
 def _ensure_event_loop() -> None:

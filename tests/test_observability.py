@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -141,8 +142,32 @@ def test_xray_is_not_imported_when_tracing_is_off() -> None:
     assert out.stdout.strip().splitlines()[-1] == "False"
 
 
-def test_xray_traces_when_tracing_is_on(settings: Any) -> None:
-    from app.observability import Observability
-
-    observability = Observability(tracing=True)
-    assert type(observability.tracer).__name__ == "Tracer"
+def test_xray_traces_when_tracing_is_on() -> None:
+    """With tracing on, each invocation is an X-Ray subsegment of the Lambda segment, sent to the daemon
+    address (a UDP socket of this test's on loopback), annotated with cold start and service."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
+        daemon.bind(("127.0.0.1", 0))
+        daemon.settimeout(5)
+        code = (
+            "import app.handler as h; from tests.helpers import LambdaContext, event, initialize;"
+            "print(h.handler(event(body=initialize()), LambdaContext())['statusCode'])"
+        )
+        env = {
+            "PATH": "",
+            "LAMBDA_OPS_TRACING": "true",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_LAMBDA_FUNCTION_NAME": "lambda-ops-mcp",  # Powertools traces only on Lambda
+            "LAMBDA_TASK_ROOT": "/var/task",
+            "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+            "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{daemon.getsockname()[1]}",
+        }
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, check=True
+        )
+        assert out.stdout.strip().splitlines()[-1] == "200"
+        header, document = daemon.recvfrom(65536)[0].decode().split("\n", 1)
+    segment = json.loads(document)
+    assert json.loads(header) == {"format": "json", "version": 1}
+    assert (segment["type"], segment["name"]) == ("subsegment", "## handler")
+    assert segment["trace_id"] == "1-5759e988-bd862e3fe1be46a994272793"
+    assert segment["annotations"] == {"ColdStart": True, "Service": "lambda-ops-mcp"}
