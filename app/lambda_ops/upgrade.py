@@ -148,14 +148,12 @@ class UpgradeRunner:
 
     def _unverified(self, run: _Run, reason: str) -> UpgradeResult:
         name = function_name_of(run.function)
-        return UpgradeResult(
-            **run.base,
-            outcome=Outcome.UNVERIFIED,
-            verified=False,
-            message=f"The update to {run.target} was sent, then checking it failed ({reason}). The function "
-            f"may be on {run.target} or still on {run.previous}: not verified, not rolled back.",
-            final_runtime=None,
-            steps=run.steps,
+        return self._result(
+            run,
+            Observed("Unknown", None),  # not read back: the final runtime is not known
+            Outcome.UNVERIFIED,
+            f"The update to {run.target} was sent, then checking it failed ({reason}). The function may be "
+            f"on {run.target} or still on {run.previous}: not verified, not rolled back.",
             how_to_check=f"Read the function again (get-function '{name}'): expect runtime {run.target} with "
             f"last_update_status Successful; update-function-runtime with target {run.previous} rolls back.",
         )
