@@ -1,9 +1,9 @@
 """The Lambda entry point, ``app.handler.handler``.
 
-A request's whole path: API Gateway event → Mangum (event → ASGI) → ``OncePerEnvironment`` (lifespan once,
-drain per invocation, app/lifespan.py) → ``RequestLog`` (logs, metrics, app/observability.py) → ``Edge``
-(path, Host/Origin, CORS, method, headers, body, app/edge.py) → the SDK's Streamable-HTTP app → the
-MCPServer built in app/server.py.
+A request's whole path: API Gateway event → Mangum (event → ASGI) → ``OncePerEnvironment`` (lifespan
+once, drain per invocation, app/web/lifespan.py) → ``RequestLog`` (logs, metrics, app/web/observability.py)
+→ ``Edge`` (path, Host/Origin, CORS, method, headers, body, app/web/edge.py) → the SDK's Streamable-HTTP
+app → the MCPServer built in app/surface/server.py → ``LambdaOps`` (app/lambda_ops/facade.py).
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 
 from app.config import Settings
-from app.edge import Edge
-from app.errors import JsonErrors
-from app.lifespan import OncePerEnvironment
-from app.observability import LambdaHandler, Observability, RequestLog
-from app.security import OriginPolicy
-from app.server import build_server
+from app.surface.server import build_server
+from app.web.edge import Edge
+from app.web.errors import JsonErrors
+from app.web.lifespan import OncePerEnvironment
+from app.web.observability import LambdaHandler, Observability, RequestLog
+from app.web.origins import OriginPolicy
 
 # Host and Origin are checked by the edge against a per-request policy: the allowed hosts from settings
 # plus the domain API Gateway names in the request context. The SDK's check holds one static list and

@@ -177,7 +177,7 @@ def tool_call_bytes(client: Any, tool: str, arguments: dict[str, Any]) -> tuple[
     from app.lambda_ops import LambdaClients, LambdaOps
     from app.local.context import LambdaContext
     from app.local.events import http_api_event
-    from app.server import build_server
+    from app.surface.server import build_server
 
     settings = Settings()
     with contextlib.redirect_stdout(io.StringIO()):  # the handler's JSON log and EMF lines: not the report

@@ -2,8 +2,8 @@
 
     python -m app.local --handler tests.conformance_profile:handler
 
-The server is ``app.server.build_server(Settings())`` — the deployed surface, unchanged — with the tools,
-resources, prompts and completion handler the conformance suite's server scenarios call, added on top
+The server is ``app.surface.server.build_server(Settings())`` — the deployed surface, unchanged — with the
+tools, resources, prompts and completion handler the conformance suite's server scenarios call, added on top
 (names, contents and behaviour from ``@modelcontextprotocol/conformance`` 0.1.16's scenario sources). It is
 wrapped by ``app.handler.build_handler(server=...)``: the same Mangum/edge/lifespan path as production.
 
@@ -43,8 +43,8 @@ from pydantic import BaseModel, Field
 
 from app.config import Settings
 from app.handler import build_handler
-from app.observability import LambdaHandler
-from app.server import build_server
+from app.surface.server import build_server
+from app.web.observability import LambdaHandler
 
 # A 1x1 PNG and a minimal (empty) WAV file.
 PNG_BASE64 = (

@@ -13,7 +13,7 @@ from moto import mock_aws
 from app.config import Settings
 from app.handler import build_handler
 from app.local.seed import seed_account
-from app.observability import SERVICE
+from app.web.observability import SERVICE
 from tests.helpers import LambdaContext
 from tests.lambda_ops.helpers import REGION
 

@@ -335,7 +335,7 @@ def test_work_that_outlives_its_invocation_is_cancelled_not_left_for_the_next() 
     from mangum import Mangum
 
     from app.handler import _ensure_event_loop
-    from app.lifespan import MARGIN_S, OncePerEnvironment
+    from app.web.lifespan import MARGIN_S, OncePerEnvironment
 
     ran_in: list[str] = []
     current = {"id": ""}

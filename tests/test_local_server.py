@@ -24,7 +24,7 @@ from app.local.launcher import LocalServer
 from app.local.runtime import LambdaRuntime
 from app.local.sandbox import SandboxInfo
 from app.local.server import LocalGateway
-from app.security import OriginPolicy
+from app.web.origins import OriginPolicy
 
 Handler = Callable[[dict[str, Any], Any], Any]
 MCP_HEADERS = {"content-type": "application/json", "accept": "application/json, text/event-stream"}

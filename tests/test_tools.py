@@ -21,7 +21,7 @@ from mcp_types import CallToolResult, TextContent
 from app.config import Settings
 from app.lambda_ops import LambdaClients, LambdaOps, WritePolicy
 from app.local.seed_data import FUNCTIONS, SECRET_VALUES
-from app.server import build_server
+from app.surface.server import build_server
 from tests.lambda_ops.helpers import TODAY
 
 T = TypeVar("T")

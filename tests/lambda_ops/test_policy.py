@@ -89,7 +89,7 @@ def test_the_server_never_writes_its_own_function(target: str) -> None:
 
 def test_build_ops_protects_the_function_it_runs_as(monkeypatch: pytest.MonkeyPatch) -> None:
     from app.config import Settings
-    from app.server import build_ops
+    from app.surface.server import build_ops
 
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "ops-mcp-fn")
     ops = build_ops(Settings(allow_writes=True))

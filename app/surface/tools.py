@@ -16,7 +16,6 @@ from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from app import render
 from app.lambda_ops import (
     FunctionDetail,
     FunctionPage,
@@ -30,6 +29,7 @@ from app.lambda_ops import (
 from app.lambda_ops.audit import DEFAULT_NAMES_PER_GROUP, MAX_NAMES_PER_GROUP
 from app.lambda_ops.functions import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from app.lambda_ops.upgrade_plan import DEFAULT_BUDGET_S, MAX_BUDGET_S
+from app.surface import render
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -16,9 +16,9 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import rejection, unsupported_version
-from app.observability import INFO_KEY, RequestInfo
-from app.security import OriginPolicy
+from app.web.errors import rejection, unsupported_version
+from app.web.observability import INFO_KEY, RequestInfo
+from app.web.origins import OriginPolicy
 
 MCP_PATH = "/mcp"
 ALLOW = "POST, OPTIONS"

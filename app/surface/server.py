@@ -14,8 +14,8 @@ from mcp_types import INVALID_PARAMS, GetPromptResult, InputRequiredResult, Tool
 from app import __version__
 from app.config import Settings
 from app.lambda_ops import CatalogProvider, LambdaClients, LambdaOps, WritePolicy
-from app.resources import register_prompts, register_resources
-from app.tools import register_tools
+from app.surface.resources import register_prompts, register_resources
+from app.surface.tools import register_tools
 
 NAME = "lambda-ops"
 

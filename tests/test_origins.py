@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.security import OriginPolicy
+from app.web.origins import OriginPolicy
 
 POLICY = OriginPolicy(
     ["127.0.0.1:*", "localhost:*", "mcp.example.com", "*.tools.example.com"],

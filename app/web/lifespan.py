@@ -22,7 +22,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.observability import SERVICE
+from app.web.observability import SERVICE
 
 log = logging.getLogger(SERVICE)  # the service's JSON logger (Powertools)
 MARGIN_S = 1.0  # of the invocation's remaining time, kept for cancelling, logging and the response

@@ -9,8 +9,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from pydantic import BaseModel, Field
 
-from app import render
 from app.lambda_ops import ErrorKind, LambdaOps, OpsError
+from app.surface import render
 
 JSON = "application/json"
 
