@@ -89,6 +89,7 @@ class LambdaOps:
         page_size: int = DEFAULT_PAGE_SIZE,
         runtime: str | None = None,
         name_prefix: str | None = None,
+        include_versions: bool = False,
     ) -> FunctionPage | OpsError:
         """One page of compact function entries (see ``functions`` for the marker contract)."""
 
@@ -101,6 +102,7 @@ class LambdaOps:
                 page_size=page_size,
                 runtime=runtime,
                 name_prefix=name_prefix,
+                include_versions=include_versions,
                 clock=self.clock,
             )
 

@@ -138,9 +138,20 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
         name_prefix: Annotated[
             str | None, Field(description="Only functions whose name starts with this.")
         ] = None,
+        include_versions: Annotated[
+            bool,
+            Field(
+                description="Also list every published version as its own entry (filters apply to each): "
+                "finds versions still on an old runtime after $LATEST moved on. Keep it with the marker."
+            ),
+        ] = False,
     ) -> Annotated[CallToolResult, FunctionPage]:
         outcome = ops().list_functions(
-            marker=marker or None, page_size=page_size, runtime=runtime, name_prefix=name_prefix
+            marker=marker or None,
+            page_size=page_size,
+            runtime=runtime,
+            name_prefix=name_prefix,
+            include_versions=include_versions,
         )
         return result(outcome, render.page)
 
