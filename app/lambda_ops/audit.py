@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 
 DEFAULT_NAMES_PER_GROUP = 10
 MAX_NAMES_PER_GROUP = 100
+DEFAULT_ROUTES = 20
+MAX_ROUTES = 200
 AUDIT_SECONDS = 20.0
 _ATTENTION = (RuntimeStatus.BLOCKED, RuntimeStatus.DEPRECATED, RuntimeStatus.DEPRECATING_SOON)
 
@@ -72,7 +74,8 @@ class RuntimeGroup(RuntimeAssessment):
     )
     routes: list[AliasRoute] = Field(
         default_factory=list,
-        description="Aliases routing traffic to versions on this runtime, up to the limit.",
+        description="Aliases routing traffic to versions on this runtime (the audit lists routes_limit in "
+        "all, worst runtimes first).",
     )
     more_routes: int = Field(default=0, description="How many more alias routes than are listed.")
 
@@ -99,6 +102,9 @@ class RuntimeAudit(BaseModel):
     versions_by_status: dict[str, int] = Field(
         description="Published versions per runtime status, worst first."
     )
+    routes_total: int = Field(
+        default=0, description="Alias routes to versions on attention runtimes found (listed: routes_limit)."
+    )
     aliases_read: int = Field(description="Functions whose aliases were read (ListAliases).")
     aliases_needed: int = Field(
         description="Functions with a published version on an attention runtime: those whose aliases matter."
@@ -114,11 +120,14 @@ def audit_runtimes(
     *,
     family: str | None = None,
     names_per_group: int = DEFAULT_NAMES_PER_GROUP,
+    routes_limit: int = DEFAULT_ROUTES,
     clock: Callable[[], float] = time.monotonic,
     budget_s: float = AUDIT_SECONDS,
 ) -> RuntimeAudit:
     if not 0 <= names_per_group <= MAX_NAMES_PER_GROUP:
         raise invalid(f"names_per_group must be between 0 and {MAX_NAMES_PER_GROUP}, got {names_per_group}.")
+    if not 0 <= routes_limit <= MAX_ROUTES:
+        raise invalid(f"routes_limit must be between 0 and {MAX_ROUTES}, got {routes_limit}.")
     family = (family or "").strip().lower() or None
     if family is not None and family not in catalog.families:
         known = ", ".join(sorted(catalog.families))
@@ -153,8 +162,8 @@ def audit_runtimes(
             on_it = versions[group.runtime]
             group.versions_routed = sum((v.function, v.version) in routed for v in on_it)
             group.versions_unreferenced = len(on_it) - group.versions_routed
-            mine = [r for r in routes if r.runtime == group.runtime]
-            group.routes, group.more_routes = mine[:names_per_group], max(0, len(mine) - names_per_group)
+            group.routes = [r for r in routes[:routes_limit] if r.runtime == group.runtime]
+            group.more_routes = sum(r.runtime == group.runtime for r in routes) - len(group.routes)
     groups.sort(key=_order(catalog))
     statuses: Counter[str] = Counter()
     version_statuses: Counter[str] = Counter()
@@ -175,6 +184,7 @@ def audit_runtimes(
         versions_by_status={
             s.value: version_statuses[s.value] for s in STATUS_ORDER if version_statuses[s.value]
         },
+        routes_total=len(routes),
         aliases_read=read,
         aliases_needed=needed,
         groups=groups,

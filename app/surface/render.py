@@ -136,9 +136,9 @@ def audit(result: RuntimeAudit) -> str:
             "routing to a published version on a blocked, deprecated or soon deprecated runtime:"
         )
         lines += [_route(route) for route in routes]
-        hidden = sum(group.more_routes for group in result.groups)
+        hidden = result.routes_total - len(routes)
         if hidden:
-            lines.append(f"  ... and {hidden} more routes (raise names_per_group to list them).")
+            lines.append(f"  ... and {hidden} more routes (raise routes_limit to list them).")
     lines.append(
         f"{result.total_functions} {scope} and {result.total_published_versions} published versions audited "
         f"on {result.today} (catalog as of {result.catalog_as_of}); {result.needing_attention} functions "
@@ -207,6 +207,18 @@ def upgrade(result: UpgradeResult) -> str:
         f"{result.message}",
         f"Runtime: {result.previous_runtime} → {result.target_runtime}; now {result.final_runtime}.",
     ]
+    if result.alias is not None:
+        change = result.alias
+        after = (
+            f"now version {change.version_after} on {change.runtime_after or 'an unverified runtime'}"
+            if change.version_after
+            else "not moved"
+        )
+        published = f"; published version {change.published_version}" if change.published_version else ""
+        lines.append(
+            f"Alias {change.name}: was version {change.version_before} on {change.runtime_before}, "
+            f"{after}{published}."
+        )
     lines += [f"- check {'passed' if c.passed else 'FAILED'}: {c.name}: {c.detail}" for c in result.checks]
     lines += [
         f"- step {s.action} ({s.elapsed_s:.1f} s): {'ok' if s.ok else 'NOT ok'}: {s.detail}"
