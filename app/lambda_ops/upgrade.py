@@ -99,7 +99,9 @@ class UpgradeRunner:
             "rollback_possible": plan.rollback_possible,
             "alias": state.change() if state else None,
         }
-        ships = state is not None and state.version_config.get("Runtime") != target
+        ships = state is not None and (
+            state.version_config.get("Runtime") != target or len(state.weights) > 1
+        )
         if current == target and not ships:
             status = config.get("LastUpdateStatus")
             message = f"Already on {target} (last update status {status}): nothing to do."

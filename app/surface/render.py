@@ -156,11 +156,12 @@ _SEVERITY = ("blocked", "deprecated", "deprecating_soon")
 
 def _route(route: AliasRoute) -> str:
     share = f" ({route.weight:.0%} of its traffic)" if route.weight < 1 else ""
-    latest = f"`$LATEST` on {route.latest_runtime or 'a container image'}"
-    return (
-        f"- `{route.function}`: {latest}, but alias `{route.alias}` → version {route.version}{share} on "
-        f"{route.runtime} [{route.status.value}]"
+    served = (
+        f"alias `{route.alias}` → version {route.version}{share} on {route.runtime} [{route.status.value}]"
     )
+    if route.latest_runtime == route.runtime:
+        return f"- `{route.function}`: {served}, like its `$LATEST`"
+    return f"- `{route.function}`: `$LATEST` on {route.latest_runtime or 'a container image'}, but {served}"
 
 
 def _group(group: RuntimeGroup) -> str:
