@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from app.lambda_ops.detail import RuntimeAssessment, assess_runtime
-from app.lambda_ops.errors import ErrorKind, OpsFailure, invalid
+from app.lambda_ops.errors import invalid
 from app.lambda_ops.runtimes import (
     STATUS_ORDER,
     RuntimeCatalog,
@@ -33,14 +33,7 @@ from app.lambda_ops.runtimes import (
     severity,
     version_key,
 )
-from app.lambda_ops.versions import (
-    LATEST,
-    AliasRoute,
-    VersionEntry,
-    read_aliases,
-    scan_all_versions,
-    weights_of,
-)
+from app.lambda_ops.versions import LATEST, AliasRoute, VersionEntry, alias_routes, scan_all_versions
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
@@ -149,7 +142,7 @@ def audit_runtimes(
         elif wanted(entry.runtime):
             versions[entry.runtime].append(entry)
     attention = {r for r in versions if catalog.status(r, today) in _ATTENTION}
-    routes, read, needed = _alias_routes(client, catalog, today, versions, attention, latest, deadline, clock)
+    routes, read, needed = alias_routes(client, catalog, today, versions, attention, latest, deadline, clock)
     routed = {(r.function, r.version) for r in routes}
     groups = [
         _group(
@@ -190,56 +183,6 @@ def audit_runtimes(
         groups=groups,
         note=None if complete else _incomplete(scanned_all, len(entries), read, needed, budget_s),
     )
-
-
-def _alias_routes(
-    client: LambdaClient,
-    catalog: RuntimeCatalog,
-    today: date,
-    versions: dict[str | None, list[VersionEntry]],
-    attention: set[str | None],
-    latest: dict[str, str | None],
-    deadline: float,
-    clock: Callable[[], float],
-) -> tuple[list[AliasRoute], int, int]:
-    """Routes from aliases to versions on attention runtimes; functions read and needing a read. Worst
-    runtime first, so a budget cut leaves out the least urgent."""
-    runtime_of: dict[tuple[str, str], str | None] = {}
-    worst: dict[str, int] = {}
-    for runtime in attention:
-        for entry in versions[runtime]:
-            runtime_of[(entry.function, entry.version)] = runtime
-            rank = severity(catalog.status(runtime, today))
-            worst[entry.function] = min(rank, worst.get(entry.function, rank))
-    routes: list[AliasRoute] = []
-    read = 0
-    for function in sorted(worst, key=lambda f: (worst[f], f)):
-        if clock() >= deadline:
-            break
-        try:
-            aliases = read_aliases(client, function)
-        except OpsFailure as failure:
-            if failure.error.kind is not ErrorKind.NOT_FOUND:
-                raise
-            aliases = []  # deleted since the scan: nothing routes to it any more
-        read += 1
-        for alias in aliases:
-            for version, weight in weights_of(alias).items():
-                if (function, version) in runtime_of and weight > 0:
-                    runtime = runtime_of[(function, version)]
-                    routes.append(
-                        AliasRoute(
-                            function=function,
-                            alias=str(alias.get("Name")),
-                            version=version,
-                            weight=weight,
-                            runtime=runtime,
-                            status=catalog.status(runtime, today),
-                            latest_runtime=latest.get(function),
-                        )
-                    )
-    routes.sort(key=lambda r: (severity(r.status), r.function, r.alias, -r.weight, r.version))
-    return routes, read, len(worst)
 
 
 def _incomplete(scanned_all: bool, entries: int, read: int, needed: int, budget_s: float) -> str:

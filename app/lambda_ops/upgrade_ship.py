@@ -177,18 +177,23 @@ class AliasShipper:
 
     def _not_moved(self, seen: Observed, why: str, tested: Any = None) -> UpgradeResult:
         run, name = self.run, self.state.name
-        latest = (
-            f"$LATEST is on {run.target} (verified)"
-            if run.updated
-            else f"$LATEST was already on {run.target}"
+        if run.updated:
+            latest = (
+                f"$LATEST is on {run.target} (verified); update-function-runtime with target {run.previous} "
+                "restores it"
+            )
+        else:
+            latest = f"$LATEST was already on {run.target} and is unchanged"
+        alias = (
+            f"Alias {name} still serves version {self.state.version}"
+            if self.change.version_after is None
+            else f"Alias {name} was read back on version {self.change.version_after}, not verified"
         )
         return self.runner.result(
             run,
             seen,
             Outcome.ALIAS_NOT_MOVED,
-            f"Not verified: {why}. Alias {name} was not moved to the new runtime; {latest}. Call again to "
-            f"retry (the plan reads the alias afresh), or update-function-runtime with target {run.previous} "
-            "to restore $LATEST.",
+            f"Not verified: {why}. {alias}; {latest}. Call again to retry (the plan reads the alias afresh).",
             smoke_test=tested,
             how_to_check=f"get-function '{function_name_of(run.function)}' lists alias {name} and the "
             "runtime each of its versions runs.",

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from app.lambda_ops.errors import aws_call
-from app.lambda_ops.runtimes import RuntimeStatus
+from app.lambda_ops.errors import ErrorKind, OpsFailure, aws_call
+from app.lambda_ops.runtimes import RuntimeCatalog, RuntimeStatus, severity
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
@@ -92,3 +93,53 @@ def weights_of(alias: Mapping[str, Any]) -> dict[str, float]:
     }
     primary = str(alias.get("FunctionVersion") or LATEST)
     return {primary: round(1.0 - sum(extra.values()), 6), **extra}
+
+
+def alias_routes(
+    client: LambdaClient,
+    catalog: RuntimeCatalog,
+    today: date,
+    versions: dict[str | None, list[VersionEntry]],
+    attention: set[str | None],
+    latest: dict[str, str | None],
+    deadline: float,
+    clock: Callable[[], float],
+) -> tuple[list[AliasRoute], int, int]:
+    """Routes from aliases to versions on attention runtimes; functions read and needing a read. Worst
+    runtime first, so a budget cut leaves out the least urgent."""
+    runtime_of: dict[tuple[str, str], str | None] = {}
+    worst: dict[str, int] = {}
+    for runtime in attention:
+        for entry in versions[runtime]:
+            runtime_of[(entry.function, entry.version)] = runtime
+            rank = severity(catalog.status(runtime, today))
+            worst[entry.function] = min(rank, worst.get(entry.function, rank))
+    routes: list[AliasRoute] = []
+    read = 0
+    for function in sorted(worst, key=lambda f: (worst[f], f)):
+        if clock() >= deadline:
+            break
+        try:
+            aliases = read_aliases(client, function)
+        except OpsFailure as failure:
+            if failure.error.kind is not ErrorKind.NOT_FOUND:
+                raise
+            aliases = []  # deleted since the scan: nothing routes to it any more
+        read += 1
+        for alias in aliases:
+            for version, weight in weights_of(alias).items():
+                if (function, version) in runtime_of and weight > 0:
+                    runtime = runtime_of[(function, version)]
+                    routes.append(
+                        AliasRoute(
+                            function=function,
+                            alias=str(alias.get("Name")),
+                            version=version,
+                            weight=weight,
+                            runtime=runtime,
+                            status=catalog.status(runtime, today),
+                            latest_runtime=latest.get(function),
+                        )
+                    )
+    routes.sort(key=lambda r: (severity(r.status), r.function, r.alias, -r.weight, r.version))
+    return routes, read, len(worst)
