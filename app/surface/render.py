@@ -132,16 +132,17 @@ def audit(result: RuntimeAudit) -> str:
     lines = []
     if routes:
         lines.append(
-            f"Serving traffic from old runtimes: {result.serving_from_attention} functions have an alias "
-            "routing to a published version on a blocked, deprecated or soon deprecated runtime:"
+            f"Serving traffic from old runtimes: {_n(result.serving_from_attention, 'function')} with an "
+            "alias routing to a published version on a blocked, deprecated or soon deprecated runtime:"
         )
         lines += [_route(route) for route in routes]
         hidden = result.routes_total - len(routes)
         if hidden:
             lines.append(f"  ... and {hidden} more routes (raise routes_limit to list them).")
     lines.append(
-        f"{result.total_functions} {scope} and {result.total_published_versions} published versions audited "
-        f"on {result.today} (catalog as of {result.catalog_as_of}); {result.needing_attention} functions "
+        f"{result.total_functions} {scope} and {_n(result.total_published_versions, 'published version')} "
+        f"audited on {result.today} (catalog as of {result.catalog_as_of}); "
+        f"{_n(result.needing_attention, 'function')} "
         f"need attention by their $LATEST. Functions by status: {_counts(result.counts_by_status)}; "
         f"published versions by status: {_counts(result.versions_by_status)}."
     )
@@ -171,10 +172,10 @@ def _group(group: RuntimeGroup) -> str:
     names = ", ".join(group.functions)
     if group.more:
         names += f"{' and ' if names else ''}{group.more} {'more ' if names else ''}({group.list_hint})"
-    line = f"- {runtime} [{group.status.value}{dates}]{target}: {group.count} functions ($LATEST)"
+    line = f"- {runtime} [{group.status.value}{dates}]{target}: {_n(group.count, 'function')} ($LATEST)"
     line += f" — {names}" if names else ""
     if group.published_versions:
-        line += f"; {group.published_versions} published versions"
+        line += f"; {_n(group.published_versions, 'published version')}"
         if group.versions_routed is not None:
             line += (
                 f" ({group.versions_routed} routed by aliases, {group.versions_unreferenced} unreferenced: "
@@ -229,6 +230,10 @@ def upgrade(result: UpgradeResult) -> str:
     if result.how_to_check:
         lines.append(f"How to check: {result.how_to_check}")
     return "\n".join(lines)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _unit(value: int | None, unit: str) -> str | None:
