@@ -22,8 +22,18 @@ READ_ACTIONS = {
     "lambda:GetFunctionConfiguration",
     "lambda:ListTags",
     "lambda:GetFunctionConcurrency",
+    "lambda:ListAliases",
+    "lambda:GetAlias",
+    "lambda:GetProvisionedConcurrencyConfig",
+    "lambda:GetLayerVersion",
 }
-WRITE_ACTIONS = {"lambda:InvokeFunction", "lambda:UpdateFunctionConfiguration"}
+WRITE_ACTIONS = {
+    "lambda:InvokeFunction",
+    "lambda:UpdateFunctionConfiguration",
+    "lambda:PublishVersion",
+    "lambda:UpdateAlias",
+}
+LAYER_VERSION_ARN = "arn:${AWS::Partition}:lambda:${AWS::Region}:*:layer:*:*"
 FUNCTION_ARN = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
 API_TYPES = {"AWS::Serverless::HttpApi", "AWS::Serverless::Api"}
 
@@ -150,6 +160,9 @@ def privilege_problems(template: dict[str, Any]) -> list[str]:
                 problems.append(f"write actions without the AllowWrites condition: {statement}")
             if resources != [{"Fn::Sub": FUNCTION_ARN + "${WriteFunctionPrefix}*"}]:
                 problems.append(f"write actions not scoped to the prefix: {resources}")
+        elif actions == {"lambda:GetLayerVersion"}:
+            if resources != [{"Fn::Sub": LAYER_VERSION_ARN}]:
+                problems.append(f"GetLayerVersion on something other than layer versions: {resources}")
         elif actions - {"lambda:ListFunctions"} and resources != [{"Fn::Sub": FUNCTION_ARN + "*"}]:
             problems.append(f"read actions on an unexpected resource: {resources}")
     return problems
@@ -217,6 +230,24 @@ def test_least_privilege(template: dict[str, Any]) -> None:
     assert privilege_problems(template) == []
     granted = set().union(*(as_list(s["Action"]) for _, s in statements(template)))
     assert granted == READ_ACTIONS | WRITE_ACTIONS
+
+
+def test_every_call_the_domain_makes_is_granted(template: dict[str, Any]) -> None:
+    """The Lambda operations app/lambda_ops calls (boto3 method names, read from the source) are exactly the
+    granted actions: nothing missing, and nothing extra but GetFunctionConcurrency, which GetFunction needs to
+    return the Concurrency block (Invoke is lambda:InvokeFunction)."""
+    import re
+    from pathlib import Path
+
+    source = "\n".join(p.read_text() for p in Path("app/lambda_ops").glob("*.py"))
+    called = set(re.findall(r"\.(?:control|client|invoke_client)\.([a-z_]+)\(", source))
+    called |= set(re.findall(r"self\.control\.([a-z_]+)\(", source))
+    called |= set(re.findall(r"\bclient\.([a-z_]+)\(", source))
+    actions = {"lambda:" + "".join(w.title() for w in name.split("_")) for name in called}
+    actions = {"lambda:InvokeFunction" if a == "lambda:Invoke" else a for a in actions}
+    granted = set().union(*(as_list(s["Action"]) for _, s in statements(template)))
+    assert actions <= granted
+    assert granted - actions == {"lambda:GetFunctionConcurrency"}
 
 
 def test_a_write_enabled_deployment_needs_a_prefix(template: dict[str, Any]) -> None:
@@ -307,6 +338,18 @@ WRITE = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": {"Fn:
         (privilege_problems, "Conditions/WritesAllowed", {"Fn::Equals": ["true", "true"]}),
         (privilege_problems, f"{FN}/Policies/0/Statement/2/Fn::If/2", WRITE),
         (privilege_problems, f"{FN}/Policies/1", "AWSLambdaRole"),
+        (privilege_problems, f"{FN}/Policies/0/Statement/3/Resource", {"Fn::Sub": FUNCTION_ARN + "*"}),
+        (
+            privilege_problems,
+            f"{FN}/Policies/0/Statement/3/Action",
+            ["lambda:GetLayerVersion", "lambda:GetAlias"],
+        ),
+        (
+            privilege_problems,
+            f"{FN}/Policies/0/Statement/4/Fn::If/1/Resource",
+            {"Fn::Sub": FUNCTION_ARN + "*"},
+        ),
+        (privilege_problems, f"{FN}/Policies/0/Statement/4/Fn::If/2", WRITE),
         (settings_problems, f"{FN}/Environment/Variables/LAMBDA_OPS_ALLOW_WRITE", "true"),
     ],
 )

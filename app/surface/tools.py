@@ -26,7 +26,12 @@ from app.lambda_ops import (
     RuntimeCatalogResult,
     UpgradeResult,
 )
-from app.lambda_ops.audit import DEFAULT_NAMES_PER_GROUP, MAX_NAMES_PER_GROUP
+from app.lambda_ops.audit import (
+    DEFAULT_NAMES_PER_GROUP,
+    DEFAULT_ROUTES,
+    MAX_NAMES_PER_GROUP,
+    MAX_ROUTES,
+)
 from app.lambda_ops.functions import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from app.lambda_ops.upgrade_plan import DEFAULT_BUDGET_S, MAX_BUDGET_S
 from app.surface import render
@@ -97,10 +102,16 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
         name="audit-runtimes",
         title="Audit functions by runtime",
         description="Answers 'which of my functions use deprecated runtimes?' in one call: reads every "
-        "function in the account (server-side, all pages), groups them by runtime, worst status first, with "
-        "each runtime's deprecation and update-block dates and the recommended upgrade target. Counts are "
-        "exact; each group names up to names_per_group functions, alphabetically, and says how to list the "
-        "rest (list-functions with that runtime). Start here for any question about the account's runtimes.",
+        "function and every published version in the account (server-side, all pages), groups them by "
+        "runtime, worst status first, with each runtime's deprecation and update-block dates and the "
+        "recommended upgrade target. Per runtime it counts functions whose $LATEST is there and published "
+        "versions still there; for versions on blocked, deprecated or soon deprecated runtimes it reads the "
+        "function's aliases and names each alias routing traffic to them (with its weight, when routing is "
+        "weighted) — what production actually serves, listed first — and counts the versions no alias "
+        "points to (deletable, not upgradable). Counts are exact when complete is true; each group names up "
+        "to names_per_group functions, and up to routes_limit alias routes are listed in all; the rest are "
+        "counted. Start here for any "
+        "question about the account's runtimes.",
         annotations=READ,
     )
     async def audit_runtimes(
@@ -109,8 +120,19 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
             int,
             Field(ge=0, le=MAX_NAMES_PER_GROUP, description="Function names listed per runtime group."),
         ] = DEFAULT_NAMES_PER_GROUP,
+        routes_limit: Annotated[
+            int,
+            Field(
+                ge=0,
+                le=MAX_ROUTES,
+                description="Alias routes to old runtimes listed in all, worst first (all are counted).",
+            ),
+        ] = DEFAULT_ROUTES,
     ) -> Annotated[CallToolResult, RuntimeAudit]:
-        return result(ops().audit_runtimes(family=family, names_per_group=names_per_group), render.audit)
+        outcome = ops().audit_runtimes(
+            family=family, names_per_group=names_per_group, routes_limit=routes_limit
+        )
+        return result(outcome, render.audit)
 
     @server.tool(
         name="list-functions",
@@ -138,9 +160,20 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
         name_prefix: Annotated[
             str | None, Field(description="Only functions whose name starts with this.")
         ] = None,
+        include_versions: Annotated[
+            bool,
+            Field(
+                description="Also list every published version as its own entry (filters apply to each): "
+                "finds versions still on an old runtime after $LATEST moved on. Keep it with the marker."
+            ),
+        ] = False,
     ) -> Annotated[CallToolResult, FunctionPage]:
         outcome = ops().list_functions(
-            marker=marker or None, page_size=page_size, runtime=runtime, name_prefix=name_prefix
+            marker=marker or None,
+            page_size=page_size,
+            runtime=runtime,
+            name_prefix=name_prefix,
+            include_versions=include_versions,
         )
         return result(outcome, render.page)
 
@@ -148,9 +181,11 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
         name="get-function",
         title="Get a function",
         description="One function's configuration, tags, reserved concurrency and its runtime's status "
-        "(with dates and the recommended upgrade target). Sanitised: environment variables are listed by "
-        "name only, never their values, and the code download URL is never returned. Use before invoking "
-        "or upgrading a function.",
+        "(with dates and the recommended upgrade target), its aliases (the version each points to, weighted "
+        "routing, and the runtime each version serves) and its layers (ARN, and the runtimes and "
+        "architectures each layer version declares it was built for). Sanitised: environment variables "
+        "are listed by name only, never their values, and the code download URL is never returned. Use "
+        "before invoking or upgrading a function.",
         annotations=READ,
     )
     async def get_function(name: FunctionName) -> Annotated[CallToolResult, FunctionDetail]:
@@ -185,9 +220,16 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
         "returns the plan without changing anything. Then, with the user's consent, call with "
         "dry_run=false: it records the previous runtime, updates, waits until AWS reports the update "
         "Successful, optionally invokes smoke_payload and on a function error rolls back to the previous "
-        "runtime — all within budget_s. Only outcome 'succeeded' with verified=true means the upgrade is "
-        "done; 'in_progress', 'unverified' or 'smoke_test_error' mean not verified (how_to_check says what "
-        "to do). Use get-runtime-info or "
+        "runtime — all within budget_s. The plan also checks the function's architecture and SnapStart "
+        "against the target, and each layer's declared runtimes and architectures (a declared mismatch is "
+        "refused unless allow_layer_mismatch). Aliases serve production from published versions, which keep "
+        "their runtime: pass alias (e.g. prod) to ship through it — after the verified $LATEST update it "
+        "publishes a version, smoke tests THAT version (smoke_payload required), then points the alias at "
+        "it and reads the alias back; a failed smoke test leaves the alias where it was and restores "
+        "$LATEST's runtime. Weighted aliases are refused; provisioned concurrency is warned about. Only "
+        "outcome 'succeeded' with verified=true means the upgrade is done (with an alias: the alias serves "
+        "the new runtime); 'in_progress', 'unverified', 'smoke_test_error' or 'alias_not_moved' mean not "
+        "verified (how_to_check says what to do). Use get-runtime-info or "
         "audit-runtimes to choose the target. Refused unless the server allows writes to this function.",
         # Open world: the optional smoke test runs the function's own code, as invoke-function does.
         annotations=ToolAnnotations(
@@ -221,6 +263,24 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
                 description="Seconds to wait, in total, for the update, smoke test and any rollback.",
             ),
         ] = DEFAULT_BUDGET_S,
+        alias: Annotated[
+            str | None,
+            Field(
+                max_length=128,
+                description="Ship through this alias of the function (e.g. prod): publish a version, smoke "
+                "test it, then move the alias. Omit to change $LATEST only.",
+            ),
+        ] = None,
+        allow_layer_mismatch: Annotated[
+            bool, Field(description="Go ahead although a layer declares other runtimes/architectures.")
+        ] = False,
+        ship_latest_code: Annotated[
+            bool,
+            Field(
+                description="With alias: go ahead although $LATEST's code differs from the alias's version "
+                "(publishing ships that code too)."
+            ),
+        ] = False,
     ) -> Annotated[CallToolResult, UpgradeResult]:
         outcome = ops().update_runtime(
             name,
@@ -230,5 +290,8 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
             allow_downgrade=allow_downgrade,
             smoke_payload=_json(smoke_payload),
             budget_s=budget_s,
+            alias=alias,
+            allow_layer_mismatch=allow_layer_mismatch,
+            ship_latest_code=ship_latest_code,
         )
         return result(outcome, render.upgrade)
