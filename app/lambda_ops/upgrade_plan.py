@@ -33,6 +33,7 @@ class Outcome(StrEnum):
     ROLLBACK_FAILED = "rollback_failed"  # smoke test failed; AWS rejected or failed the rollback
     ROLLBACK_REFUSED = "rollback_refused"  # smoke test failed; previous runtime is blocked for updates
     UNVERIFIED = "unverified"  # the update was sent, then something unexpected stopped the checks
+    DECLINED = "declined"  # the user declined (or cancelled) the confirmation: nothing changed
 
 
 @dataclass(frozen=True)

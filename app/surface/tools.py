@@ -12,7 +12,9 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
+from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.resolve import Resolve
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
@@ -29,7 +31,8 @@ from app.lambda_ops import (
 from app.lambda_ops.audit import DEFAULT_NAMES_PER_GROUP, MAX_NAMES_PER_GROUP
 from app.lambda_ops.functions import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from app.lambda_ops.upgrade_plan import DEFAULT_BUDGET_S, MAX_BUDGET_S
-from app.surface import render
+from app.surface import confirm, render
+from app.surface.confirm import confirm_invoke, confirm_update
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -172,7 +175,14 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
         name: FunctionName,
         payload: Payload = None,
         log_tail: Annotated[bool, Field(description="Also return the tail of the invocation's log.")] = False,
+        consent: Annotated[ElicitationResult[Any], Resolve(confirm_invoke)] = confirm.NOT_ASKED,  # the user
     ) -> Annotated[CallToolResult, InvokeResult]:
+        decision = confirm.decide(consent)
+        if isinstance(decision, str):  # the user said no (app/surface/confirm.py)
+            declined, text = confirm.declined_invoke(name, decision)
+            return result(declined, lambda _: text)
+        if isinstance(decision.outcome, OpsError):  # refused before asking: nothing to confirm
+            return result(decision.outcome, render.invoke)
         outcome = ops().invoke(name, _json(payload), log_tail=log_tail)
         return result(outcome, lambda invoked: render.invoke(invoked, log_tail))
 
@@ -221,14 +231,22 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
                 description="Seconds to wait, in total, for the update, smoke test and any rollback.",
             ),
         ] = DEFAULT_BUDGET_S,
+        consent: Annotated[ElicitationResult[Any], Resolve(confirm_update)] = confirm.NOT_ASKED,  # the user
     ) -> Annotated[CallToolResult, UpgradeResult]:
-        outcome = ops().update_runtime(
-            name,
-            target_runtime,
-            dry_run=dry_run,
-            allow_cross_family=allow_cross_family,
-            allow_downgrade=allow_downgrade,
-            smoke_payload=_json(smoke_payload),
-            budget_s=budget_s,
-        )
-        return result(outcome, render.upgrade)
+        def run(dry: bool) -> UpgradeResult | OpsError:
+            return ops().update_runtime(
+                name,
+                target_runtime,
+                dry_run=dry,
+                allow_cross_family=allow_cross_family,
+                allow_downgrade=allow_downgrade,
+                smoke_payload=_json(smoke_payload),
+                budget_s=budget_s,
+            )
+
+        decision = confirm.decide(consent)
+        if isinstance(decision, str):  # the user said no: the plan, re-read with a dry run, marked declined
+            return result(confirm.declined_upgrade(run(True), decision), render.upgrade)
+        if isinstance(decision.outcome, UpgradeResult | OpsError):  # refused or already done: not asked
+            return result(decision.outcome, render.upgrade)
+        return result(run(dry_run), render.upgrade)
