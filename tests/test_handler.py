@@ -72,6 +72,7 @@ def test_subscriptions_listen_is_not_served(invoke: Invoke, accept: str, status:
     assert response["statusCode"] == status
     assert header(response, "content-type") == "application/json"
     assert body_of(response)["error"]["code"] == code  # the SDK's empty 406 is made a JSON-RPC error
+    assert body_of(response)["id"] == message["id"]  # ... that answers the request's id (SEP-2575)
 
 
 @pytest.mark.parametrize("name", ["http_api_v2", "rest_api_v1", "function_url"])
