@@ -1,7 +1,8 @@
 """The HTTP edge: everything about a request that is HTTP, not MCP, decided before the SDK sees it.
 
 In order: the path (stage prefix, trailing slash), Host and Origin, CORS, the method, and for POST the
-headers and body the MCP transport requires. Each rejection is a JSON-RPC error with the spec's status.
+headers and body the MCP transport requires. Each rejection is a JSON-RPC error with the spec's status,
+answering the request's id when it has one (the body is read, bounded, before the header checks).
 What passes reaches the SDK's Streamable-HTTP app with its body already read (once) and described in the
 request's ``RequestInfo`` for logs and metrics.
 """
