@@ -5,6 +5,8 @@ tool says."""
 from __future__ import annotations
 
 import copy
+import io
+import json
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -343,3 +345,14 @@ def test_an_unreadable_key_asks_nothing_and_changes_nothing(moto_lambda: Any, re
     assert "secret" not in reply["error"]["message"].lower()
     assert writes(recorder) == []
     assert runtime(moto_lambda) == "nodejs14.x"
+
+
+def test_a_question_is_logged_and_counted_as_such_not_as_an_error(
+    env: Env, logs: io.StringIO, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    ask(env, "update-function-runtime", UPGRADE)
+    [line] = [json.loads(x) for x in logs.getvalue().splitlines() if '"mcp request"' in x]
+    assert (line["mcp_name"], line["outcome"]) == ("update-function-runtime", "input_required")
+    metrics = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"Requests"' in x]
+    assert [(m["tool"], m["Errors"]) for m in metrics] == [("update-function-runtime", [0.0])]
