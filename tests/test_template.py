@@ -34,6 +34,7 @@ WRITE_ACTIONS = {
     "lambda:UpdateAlias",
 }
 LAYER_VERSION_ARN = "arn:${AWS::Partition}:lambda:${AWS::Region}:*:layer:*:*"
+SECRET_ACTIONS = {"secretsmanager:GetSecretValue"}
 FUNCTION_ARN = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
 API_TYPES = {"AWS::Serverless::HttpApi", "AWS::Serverless::Api"}
 
@@ -149,6 +150,12 @@ def privilege_problems(template: dict[str, Any]) -> list[str]:
         actions, resources = set(as_list(statement["Action"])), as_list(statement["Resource"])
         if statement.get("Effect") != "Allow" or "NotAction" in statement or "NotResource" in statement:
             problems.append(f"unexpected statement form: {statement}")
+        if actions & SECRET_ACTIONS or any(a.startswith("secretsmanager:") for a in actions):
+            if actions != SECRET_ACTIONS or resources != [{"Ref": "RequestStateSecret"}]:
+                problems.append(
+                    f"secret access beyond GetSecretValue on the request-state secret: {statement}"
+                )
+            continue
         if "*" in resources and actions != {"lambda:ListFunctions"}:
             problems.append(f"actions other than lambda:ListFunctions on '*': {sorted(actions)}")
         if unknown := actions - READ_ACTIONS - WRITE_ACTIONS:
@@ -229,7 +236,7 @@ def test_routes_send_mcp_and_mcp_slash_to_the_function(template: dict[str, Any])
 def test_least_privilege(template: dict[str, Any]) -> None:
     assert privilege_problems(template) == []
     granted = set().union(*(as_list(s["Action"]) for _, s in statements(template)))
-    assert granted == READ_ACTIONS | WRITE_ACTIONS
+    assert granted == READ_ACTIONS | WRITE_ACTIONS | SECRET_ACTIONS
 
 
 def test_every_call_the_domain_makes_is_granted(template: dict[str, Any]) -> None:
@@ -245,7 +252,7 @@ def test_every_call_the_domain_makes_is_granted(template: dict[str, Any]) -> Non
     called |= set(re.findall(r"\bclient\.([a-z_]+)\(", source))
     actions = {"lambda:" + "".join(w.title() for w in name.split("_")) for name in called}
     actions = {"lambda:InvokeFunction" if a == "lambda:Invoke" else a for a in actions}
-    granted = set().union(*(as_list(s["Action"]) for _, s in statements(template)))
+    granted = {a for _, s in statements(template) for a in as_list(s["Action"]) if a.startswith("lambda:")}
     assert actions <= granted
     assert granted - actions == {"lambda:GetFunctionConcurrency"}
 
@@ -284,11 +291,35 @@ def test_settings_accept_the_template_defaults(
     parameters = template["Parameters"]
     for name, value in env(template).items():
         if name.startswith("LAMBDA_OPS_"):
-            resolved = parameters[value["Ref"]]["Default"] if isinstance(value, dict) else value
+            if isinstance(value, dict) and value["Ref"] not in parameters:  # a resource: its ARN
+                resolved = f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{value['Ref']}-AbCdEf"
+            else:
+                resolved = parameters[value["Ref"]]["Default"] if isinstance(value, dict) else value
             monkeypatch.setenv(name, str(resolved))
     settings = Settings()
     assert settings.allow_writes is False
     assert settings.tracing is True
+    assert settings.request_state_secret_arn.startswith("arn:aws:secretsmanager:")
+
+
+def test_the_request_state_key_is_a_generated_secret_only_the_function_reads(
+    template: dict[str, Any],
+) -> None:
+    secret = template["Resources"]["RequestStateSecret"]
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    generated = secret["Properties"]["GenerateSecretString"]
+    assert generated["PasswordLength"] >= 32  # the SDK's AES-GCM codec refuses shorter keys
+    assert "SecretString" not in secret["Properties"]  # never a value written into the template
+    assert env(template)["LAMBDA_OPS_REQUEST_STATE_SECRET_ARN"] == {"Ref": "RequestStateSecret"}
+    granted = [s for _, s in statements(template) if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
+    assert granted == [
+        {
+            "Sid": "ReadRequestStateKey",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": {"Ref": "RequestStateSecret"},
+        }
+    ]
 
 
 def test_outputs(template: dict[str, Any]) -> None:
@@ -351,6 +382,9 @@ WRITE = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": {"Fn:
         ),
         (privilege_problems, f"{FN}/Policies/0/Statement/4/Fn::If/2", WRITE),
         (settings_problems, f"{FN}/Environment/Variables/LAMBDA_OPS_ALLOW_WRITE", "true"),
+        (privilege_problems, f"{FN}/Policies/0/Statement/5/Resource", "*"),
+        (privilege_problems, f"{FN}/Policies/0/Statement/5/Action", "secretsmanager:*"),
+        (privilege_problems, f"{FN}/Policies/0/Statement/1/Action", "secretsmanager:GetSecretValue"),
     ],
 )
 def test_the_checks_catch_a_broken_template(check: Any, path: str, value: Any) -> None:

@@ -144,23 +144,30 @@ class LambdaOps:
         """A synchronous invoke (a write: gated by the policy before any AWS call)."""
 
         def run() -> InvokeResult:
-            function = _required(name)
-            data = validate_payload(payload)
-            refusal = self.policy.check_name(function)
-            if refusal is not None:
-                raise refusal
-            if self.policy.needs_tags:
-                with aws_call("GetFunctionConfiguration", function):
-                    arn = self.clients.control.get_function_configuration(FunctionName=function)[
-                        "FunctionArn"
-                    ]
-                with aws_call("ListTags", function):
-                    tags = self.clients.control.list_tags(Resource=arn).get("Tags", {})
-                if (refusal := self.policy.check_tags(function, tags)) is not None:
-                    raise refusal
+            function, data = self._invoke_target(name, payload)
             return invoke_function(self.clients.invoke, function, data, log_tail=log_tail)
 
         return self._guard(run)
+
+    def check_invoke(self, name: str, payload: str | None = None) -> str | OpsError:
+        """What ``invoke`` checks before invoking (name, payload, write policy), without invoking: the
+        function's name, or the error ``invoke`` would answer. Reads only."""
+        return self._guard(lambda: self._invoke_target(name, payload)[0])
+
+    def _invoke_target(self, name: str, payload: str | None) -> tuple[str, bytes]:
+        function = _required(name)
+        data = validate_payload(payload)
+        refusal = self.policy.check_name(function)
+        if refusal is not None:
+            raise refusal
+        if self.policy.needs_tags:
+            with aws_call("GetFunctionConfiguration", function):
+                arn = self.clients.control.get_function_configuration(FunctionName=function)["FunctionArn"]
+            with aws_call("ListTags", function):
+                tags = self.clients.control.list_tags(Resource=arn).get("Tags", {})
+            if (refusal := self.policy.check_tags(function, tags)) is not None:
+                raise refusal
+        return function, data
 
     def update_runtime(
         self,

@@ -39,6 +39,11 @@ class InvokeResult(BaseModel):
     payload_truncated: bool = Field(description="True if payload holds only the first 16 KiB.")
     payload_is_json: bool = Field(description="True if the full response parsed as JSON.")
     log_tail: str | None = Field(description="The last 4 KB of the invocation's log, if requested.")
+    invoked: bool = Field(
+        default=True,
+        description="False: not invoked — the user declined or cancelled the confirmation; nothing ran "
+        "(status_code is then 0).",
+    )
 
 
 def validate_payload(payload: str | None) -> bytes:

@@ -34,6 +34,7 @@ class Outcome(StrEnum):
     ROLLBACK_REFUSED = "rollback_refused"  # smoke test failed; previous runtime is blocked for updates
     UNVERIFIED = "unverified"  # the update was sent, then something unexpected stopped the checks
     ALIAS_NOT_MOVED = "alias_not_moved"  # alias path: $LATEST updated, but the alias still serves the old one
+    DECLINED = "declined"  # the user declined (or cancelled) the confirmation: nothing changed
 
 
 @dataclass(frozen=True)
