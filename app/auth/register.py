@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from mcp.shared.auth import OAuthClientMetadata
-from pydantic import ValidationError
+from pydantic import AnyUrl, ValidationError
 
 from app.auth.metadata import Facade
 from app.auth.scopes import Scopes
@@ -24,7 +24,9 @@ def register(body: bytes, facade: Facade, scopes: Scopes) -> tuple[int, dict[str
     except (ValueError, RecursionError, ValidationError):
         return _error("invalid_client_metadata", "a JSON object with redirect_uris is required")
     requested = [str(uri) for uri in metadata.redirect_uris or []]
-    refused = [uri for uri in requested if uri not in facade.redirect_uris]
+    # Compared as the SDK's model spells them (a bare origin gains its "/"), on both sides.
+    allowed = {str(AnyUrl(uri)) for uri in facade.redirect_uris}
+    refused = [uri for uri in requested if uri not in allowed]
     if refused:
         return _error(
             "invalid_redirect_uri",
