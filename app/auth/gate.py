@@ -1,7 +1,8 @@
 """Who may call: the bearer token from the Authorization header, verified, and the scopes the call needs.
 
-``Gate.admit`` returns the SDK's ``AuthenticatedUser`` (None when sign-in is off) or raises a ``Refusal``.
-Fails closed: sign-in on (the default) without an issuer refuses every request, and says why at start.
+``Gate.admit`` returns the SDK's ``AuthenticatedUser`` (None when sign-in is off) or raises a ``Refusal``;
+``Gate.authorize`` raises the 403 ``Refusal`` when the principal lacks a scope the call needs. Fails closed:
+sign-in on (the default) without an issuer refuses every request, and says why at start.
 """
 
 from __future__ import annotations
