@@ -48,7 +48,7 @@ def recorder(moto_lambda: Any) -> Recorder:
 
 def environment(moto_lambda: Any, secret_arn: str | None, **settings: Any) -> Env:
     """A new execution environment: its own handler, server and key cache; the same account and secret."""
-    config = Settings(request_state_secret_arn=secret_arn or "", **settings)
+    config = Settings(request_state_secret_arn=secret_arn or "", **{"auth_mode": "none", **settings})
     ops = LambdaOps(LambdaClients.of(moto_lambda), policy=WritePolicy(allow_writes=True))
     return build_handler(config, server=build_server(config, ops=ops))
 
@@ -297,7 +297,7 @@ def test_invoke_asks_with_the_payload_then_runs_only_when_accepted(env: Env, rec
 
 def test_refusals_are_answered_without_asking(moto_lambda: Any, secret_arn: str, recorder: Recorder) -> None:
     """Nothing to confirm when the write gate or the plan refuses: the refusal is the answer."""
-    config = Settings(request_state_secret_arn=secret_arn)
+    config = Settings(request_state_secret_arn=secret_arn, auth_mode="none")
     ops = LambdaOps(LambdaClients.of(moto_lambda), policy=WritePolicy(allow_writes=False))
     env = build_handler(config, server=build_server(config, ops=ops))
     _, reply = call(env, "invoke-function", {"name": FUNCTION}, capabilities=ASKS)
@@ -356,3 +356,21 @@ def test_a_question_is_logged_and_counted_as_such_not_as_an_error(
     assert (line["mcp_name"], line["outcome"]) == ("update-function-runtime", "input_required")
     metrics = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"Requests"' in x]
     assert [(m["tool"], m["Errors"]) for m in metrics] == [("update-function-runtime", [0.0])]
+
+
+def test_the_question_for_an_alias_upgrade_says_what_production_will_serve(
+    env: Env, moto_lambda: Any, recorder: Recorder
+) -> None:
+    """#10's alias path through #9's question: the user is told the alias moves only after the published
+    version's smoke test, and where it stays otherwise."""
+    arguments = {
+        "name": "orders-api-prod",
+        "target_runtime": "nodejs22.x",
+        "dry_run": False,
+        "alias": "prod",
+        "smoke_payload": {},
+    }
+    _, question, _ = ask(env, "update-function-runtime", arguments)
+    assert "move alias prod from version 2 (nodejs16.x) to it" in question
+    assert "prod stays on version 2" in question
+    assert writes(recorder) == []

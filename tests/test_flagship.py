@@ -24,7 +24,7 @@ def seeded_nodejs() -> dict[str, list[str]]:
 
 
 def test_nodejs_deprecations_by_version_in_one_tool_call(moto_lambda: Any) -> None:
-    handler = build_handler(Settings())
+    handler = build_handler(Settings(auth_mode="none"))
     calls = 0
 
     def tool(name: str, arguments: dict[str, Any], *, era: str) -> dict[str, Any]:
@@ -61,7 +61,7 @@ def test_nodejs_deprecations_by_version_in_one_tool_call(moto_lambda: Any) -> No
 
 
 def test_writes_are_refused_by_default_on_the_deployed_handler(moto_lambda: Any) -> None:
-    handler = build_handler(Settings())  # what a deployment gets without AllowWrites
+    handler = build_handler(Settings(auth_mode="none"))  # a deployment without AllowWrites (sign-in aside)
     message, headers = modern(
         "tools/call",
         {
@@ -81,7 +81,7 @@ def test_production_behind_an_alias_is_found_and_moved_only_after_its_version_pa
 ) -> None:
     """The trap $LATEST hides: orders-api-prod's $LATEST is on nodejs22.x, but prod serves version 2 on
     nodejs16.x. The audit leads with it; the upgrade through the alias moves prod, verified."""
-    handler = build_handler(Settings(allow_writes=True))
+    handler = build_handler(Settings(allow_writes=True, auth_mode="none"))
 
     def tool(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
         message, headers = modern("tools/call", {"name": name, "arguments": arguments})

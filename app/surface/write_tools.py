@@ -19,7 +19,7 @@ from pydantic import Field
 
 from app.lambda_ops import InvokeResult, LambdaOps, OpsError, UpgradeResult
 from app.lambda_ops.upgrade_plan import DEFAULT_BUDGET_S, MAX_BUDGET_S
-from app.surface import confirm, render
+from app.surface import audit_trail, confirm, render
 from app.surface.confirm import confirm_invoke, confirm_update
 from app.surface.shapes import FunctionName, Payload, compact_json, result
 
@@ -52,6 +52,7 @@ def register_write_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> Non
         if isinstance(decision.outcome, OpsError):  # refused before asking: nothing to confirm
             return result(decision.outcome, render.invoke)
         outcome = ops().invoke(name, compact_json(payload), log_tail=log_tail)
+        audit_trail.record("invoke-function", name, {"log_tail": log_tail}, outcome)
         return result(outcome, lambda invoked: render.invoke(invoked, log_tail))
 
     @server.tool(
@@ -145,4 +146,12 @@ def register_write_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> Non
             return result(confirm.declined_upgrade(run(True), decision), render.upgrade)
         if isinstance(decision.outcome, UpgradeResult | OpsError):  # refused or already done: not asked
             return result(decision.outcome, render.upgrade)
-        return result(run(dry_run), render.upgrade)
+        outcome = run(dry_run)
+        if not dry_run:
+            change = {
+                "target_runtime": target_runtime,
+                "smoke_test": smoke_payload is not None,
+                "alias": alias,
+            }
+            audit_trail.record("update-function-runtime", name, change, outcome)
+        return result(outcome, render.upgrade)

@@ -54,6 +54,12 @@ def unsupported_version(
     )
 
 
+def request_id_of(scope: Scope) -> str | int | None:
+    """The id of the request the edge passed on, for an error body made later (sep-2575: answer it)."""
+    value = scope.get(REQUEST_ID_KEY)
+    return value if isinstance(value, str | int) else None
+
+
 class JsonErrors:
     """ASGI middleware: an error the SDK answers with an empty or plain-text body gets a JSON-RPC error body.
 
@@ -63,11 +69,6 @@ class JsonErrors:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-
-    @staticmethod
-    def request_id(scope: Scope) -> str | int | None:
-        value = scope.get(REQUEST_ID_KEY)
-        return value if isinstance(value, str | int) else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         start: Message | None = None
@@ -87,6 +88,6 @@ class JsonErrors:
             if not message.get("more_body", False):
                 status = start["status"]
                 text = body.decode("utf-8", "replace").strip() or HTTPStatus(status).phrase
-                await rejection(status, text, request_id=self.request_id(scope))(scope, receive, send)
+                await rejection(status, text, request_id=request_id_of(scope))(scope, receive, send)
 
         await self.app(scope, receive, send_json_errors)
