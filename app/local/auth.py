@@ -74,7 +74,15 @@ class LocalAuthServer:
     def __init__(self, resource: str, *, port: int = 0, ready_timeout: float = 30.0) -> None:
         if not (CLIENTS / "node_modules" / "oidc-provider" / "package.json").is_file():
             raise AuthServerError(f"oidc-provider is not installed in tests/clients: {NODE_DEPS}")
-        self.args = [node_binary(), str(SCRIPT), "--resource", resource, "--port", str(port)]
+        self.args = [
+            node_binary(),
+            str(SCRIPT),
+            "--resource",
+            resource,
+            "--port",
+            str(port),
+            "--exit-with-stdin",
+        ]
         self.ready_timeout = ready_timeout
         self.errors: list[str] = []  # what it wrote on stderr (warnings, errors): for diagnostics
         self.process: subprocess.Popen[str] | None = None

@@ -10,7 +10,8 @@
 // registration (RFC 7591, open: no initial access token), resource indicators (RFC 8707) issuing JWT access
 // tokens (RS256, `aud` = the MCP resource URL, `scope` = read/write), client credentials for one
 // pre-registered confidential client limited to the read scope (like the Cognito stack's machine client),
-// refresh tokens with offline_access, and its development login/consent pages (any user name and password).
+// refresh tokens with offline_access, client ID metadata documents, and its development login/consent pages
+// (any user name and password).
 // CORS: discovery and JWKS are open; registration and token answer MCP Inspector's web UI on localhost:6274.
 //
 // When it listens it prints one JSON line: {"issuer", "jwks_uri", "resource", "machine_client_id",
@@ -31,6 +32,7 @@ const { values: options } = parseArgs({
     'write-scope': { type: 'string', default: 'write' },
     'machine-client-id': { type: 'string', default: 'lambda-ops-machine' },
     'token-ttl': { type: 'string', default: '600' },
+    'exit-with-stdin': { type: 'boolean', default: false },
   },
 });
 
@@ -80,6 +82,9 @@ const configuration = {
   features: {
     devInteractions: { enabled: true }, // its own login and consent pages: any login, any password
     registration: { enabled: true }, // open dynamic registration (RFC 7591)
+    // Client ID metadata documents (an https client_id naming its own metadata; VS Code and Claude use them):
+    // an experimental feature of oidc-provider, enabled by acknowledging the draft it implements.
+    clientIdMetadataDocument: { enabled: true, ack: 'draft-02' },
     clientCredentials: { enabled: true },
     revocation: { enabled: true },
     resourceIndicators: {
@@ -149,6 +154,15 @@ provider.use(async (ctx, next) => {
   await next();
 });
 
+// OAuth 2.1 §3.2.2.1: a request without `scope` is processed with a pre-defined default or refused;
+// oidc-provider refuses it (access_denied, "no scope was granted"). The default here is the read scope.
+provider.use(async (ctx, next) => {
+  if (ctx.path === '/auth' && ctx.method === 'GET' && !ctx.query.scope) {
+    ctx.query = { ...ctx.query, scope: READ };
+  }
+  await next();
+});
+
 server.on('request', provider.callback());
 
 const stop = () => {
@@ -157,8 +171,9 @@ const stop = () => {
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
-// Started by app/local/auth.py with a pipe on stdin that is never written: its end means the parent is gone.
-if (!process.stdin.isTTY) {
+// app/local/auth.py passes --exit-with-stdin and a pipe on stdin it never writes: its end means the parent
+// is gone (even if it was killed before it could stop this server).
+if (options['exit-with-stdin']) {
   process.stdin.on('end', stop);
   process.stdin.resume();
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
@@ -85,6 +86,22 @@ class Person:
         target = urljoin(str(page.url), action)
         self.visited.append(target)
         return self.browser.post(target, data=fields)
+
+
+def register(registration_endpoint: str, redirect_uri: str, **metadata: Any) -> dict[str, Any]:
+    """Dynamic client registration (RFC 7591) of a public client: its registered metadata."""
+    body = {
+        "client_name": "lambda-ops-mcp tests",
+        "redirect_uris": [redirect_uri],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+        **metadata,
+    }
+    response = httpx.post(registration_endpoint, json=body, timeout=10)
+    assert response.status_code == 201, response.text
+    registered: dict[str, Any] = response.json()
+    return registered
 
 
 def code_from(redirected_to: str) -> AuthorizationCodeResult:

@@ -17,6 +17,7 @@ import jwt
 import pytest
 
 from app.local.auth import AuthServerInfo, LocalAuthServer
+from tests.realclient import signin
 from tests.realclient.signin import Person, code_from
 
 pytestmark = pytest.mark.realclient
@@ -35,18 +36,7 @@ def auth_server() -> Iterator[AuthServerInfo]:
 
 
 def register(info: AuthServerInfo, **metadata: Any) -> dict[str, Any]:
-    body = {
-        "client_name": "test",
-        "redirect_uris": [REDIRECT],
-        "grant_types": ["authorization_code", "refresh_token"],
-        "response_types": ["code"],
-        "token_endpoint_auth_method": "none",
-        **metadata,
-    }
-    response = httpx.post(info.registration_endpoint, json=body, timeout=10)
-    assert response.status_code == 201, response.text
-    registered: dict[str, Any] = response.json()
-    return registered
+    return signin.register(info.registration_endpoint, REDIRECT, **metadata)
 
 
 def pkce() -> tuple[str, str]:
@@ -69,7 +59,7 @@ def verify(info: AuthServerInfo, token: str) -> dict[str, Any]:
     return claims
 
 
-def authorize(info: AuthServerInfo, client_id: str, scope: str, **extra: str) -> tuple[str, str]:
+def authorize(info: AuthServerInfo, client_id: str, scope: str | None, **extra: str) -> tuple[str, str]:
     """(code, verifier) after a person signs in and consents."""
     verifier, challenge = pkce()
     state = secrets.token_urlsafe(16)
@@ -77,7 +67,7 @@ def authorize(info: AuthServerInfo, client_id: str, scope: str, **extra: str) ->
         "response_type": "code",
         "client_id": client_id,
         "redirect_uri": REDIRECT,
-        "scope": scope,
+        **({"scope": scope} if scope is not None else {}),
         "state": state,
         "code_challenge": challenge,
         "code_challenge_method": "S256",
@@ -131,6 +121,48 @@ def test_registration_code_pkce_resource_give_a_jwt_for_the_mcp_server(auth_serv
     assert claims["sub"] == "alice@example.com"
     assert set(claims["scope"].split()) == {"read", "write"}
     assert jwt.get_unverified_header(body["access_token"])["typ"] == "at+jwt"  # RFC 9068
+
+
+def redeem(info: AuthServerInfo, client_id: str, code: str, verifier: str) -> dict[str, Any]:
+    response = httpx.post(
+        info.token_endpoint,
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "client_id": client_id,
+            "code_verifier": verifier,
+        },
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return verify(info, response.json()["access_token"])
+
+
+def test_a_request_without_scope_or_resource_gets_a_read_token_for_the_mcp_server(
+    auth_server: AuthServerInfo,
+) -> None:
+    """OAuth 2.1's pre-defined default scope (read) and resource (the MCP URL): some clients send neither."""
+    client = register(auth_server)
+    verifier, challenge = pkce()
+    query = {
+        "response_type": "code",
+        "client_id": client["client_id"],
+        "redirect_uri": REDIRECT,
+        "state": "s",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    person = Person()
+    try:
+        result = code_from(
+            person.authorize(f"{auth_server.authorization_endpoint}?{urlencode(query)}", REDIRECT)
+        )
+    finally:
+        person.close()
+    claims = redeem(auth_server, client["client_id"], result.code, verifier)
+    assert claims["scope"] == "read"
+    assert claims["aud"] == RESOURCE
 
 
 def test_a_code_is_worthless_without_its_pkce_verifier(auth_server: AuthServerInfo) -> None:
