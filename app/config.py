@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -49,12 +49,65 @@ class Settings(BaseSettings):
         default=False, description="Try to refresh the runtime catalog from the AWS documentation page."
     )
 
-    @field_validator("allowed_hosts", "allowed_origins", "write_function_prefixes", mode="before")
+    # Sign-in (issue #7): the function is an OAuth 2.1 protected resource. See app/auth/ and docs/design.md.
+    auth_mode: Literal["oauth", "none"] = Field(
+        default="oauth",
+        description="oauth: every MCP request needs a bearer token (fails closed without an issuer); "
+        "none: no sign-in (local development only).",
+    )
+    oauth_issuer: str = Field(default="", description="The authorization server's issuer, compared exactly.")
+    oauth_jwks_url: str = Field(default="", description="JWKS URL; else from the issuer's metadata.")
+    oauth_audience: str = Field(default="", description="Expected aud; else the resource URL.")
+    resource_url: str = Field(
+        default="",
+        description="The canonical MCP URL (ends in /mcp); else derived from each request.",
+        pattern=r"^$|^https?://[^/?#\s]+(/[^?#\s]*)?/mcp$",
+    )
+    # RFC 6749 scope-token characters: no space, quote or backslash (they go into WWW-Authenticate).
+    oauth_read_scope: str = Field(default="lambda-ops/read", pattern=r"^[\x21\x23-\x5b\x5d-\x7e]+$")
+    oauth_write_scope: str = Field(default="lambda-ops/write", pattern=r"^[\x21\x23-\x5b\x5d-\x7e]+$")
+    oauth_client_ids: CommaList = Field(
+        default_factory=list,
+        description="Client-id mode (Cognito without resource binding): tokens without aud are accepted "
+        "from these clients only, and token_use must be access.",
+    )
+    oauth_algorithms: CommaList = Field(default_factory=lambda: ["RS256"], description="RS256 and/or ES256.")
+    oauth_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    oauth_jwks_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
+    oauth_http_timeout_seconds: float = Field(default=3.0, gt=0, le=10)
+    # The authorization-server facade for issuers that cannot serve MCP clients themselves (Cognito: no
+    # PKCE in its metadata, no dynamic registration). On when a public client id is set.
+    oauth_public_client_id: str = Field(default="", pattern=r"^[A-Za-z0-9._~-]*$")
+    oauth_redirect_uris: CommaList = Field(default_factory=list)
+    oauth_authorization_endpoint: str = Field(default="", pattern=r"^$|^https?://\S+$")
+    oauth_token_endpoint: str = Field(default="", pattern=r"^$|^https?://\S+$")
+
+    @field_validator(
+        "allowed_hosts",
+        "allowed_origins",
+        "write_function_prefixes",
+        "oauth_client_ids",
+        "oauth_algorithms",
+        "oauth_redirect_uris",
+        mode="before",
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("oauth_algorithms")
+    @classmethod
+    def _asymmetric_only(cls, value: list[str]) -> list[str]:
+        if not value or not set(value) <= {"RS256", "ES256"}:
+            raise ValueError("oauth_algorithms: RS256 and/or ES256 only")
+        return value
+
+    @field_validator("oauth_issuer", "oauth_audience", "oauth_jwks_url")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
 
     @field_validator("base_path")
     @classmethod

@@ -14,11 +14,13 @@ import warnings
 from typing import Any
 
 from mangum import Mangum
+from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 
 from app.config import Settings
 from app.surface.server import build_server
+from app.web.access import Access
 from app.web.edge import Edge
 from app.web.errors import JsonErrors
 from app.web.lifespan import OncePerEnvironment
@@ -43,7 +45,11 @@ def build_handler(settings: Settings | None = None, *, server: MCPServer | None 
         max_request_body_size=settings.max_body_bytes,
     )
     policy = OriginPolicy(settings.allowed_hosts, settings.allowed_origins)
-    edge = Edge(JsonErrors(sdk_app), policy, settings.max_body_bytes)
+    access = Access(settings)
+    _say_how_sign_in_works(observability, access)
+    # The edge puts the signed-in principal in scope["user"]; the SDK's own middleware makes it what
+    # get_access_token() returns inside tools (and what the SDK binds request state to).
+    edge = Edge(AuthContextMiddleware(JsonErrors(sdk_app)), policy, settings.max_body_bytes, access)
 
     async def tool_names() -> set[str]:
         return {tool.name for tool in await server.list_tools()}
@@ -53,6 +59,17 @@ def build_handler(settings: Settings | None = None, *, server: MCPServer | None 
     _ensure_event_loop()
     adapter = Mangum(asgi, lifespan="off", api_gateway_base_path=settings.base_path or "/")
     return observability.wrap(_refuse_unreadable_requests(adapter, request_log))
+
+
+def _say_how_sign_in_works(observability: Observability, access: Access) -> None:
+    """One line at cold start: why every request will be refused, or that nobody is asked to sign in."""
+    problem = access.gate.startup_problem
+    if problem is not None:
+        observability.logger.warning(problem)
+    elif not access.gate.enabled:
+        observability.logger.warning(
+            "sign-in is off (LAMBDA_OPS_AUTH_MODE=none): anyone who reaches the URL is served"
+        )
 
 
 # Mangum turns the event into an ASGI scope before any of our code runs, and a few inputs make that raise:

@@ -179,7 +179,7 @@ def tool_call_bytes(client: Any, tool: str, arguments: dict[str, Any]) -> tuple[
     from app.local.events import http_api_event
     from app.surface.server import build_server
 
-    settings = Settings()
+    settings = Settings(auth_mode="none")  # the bench measures the MCP path, not sign-in
     with contextlib.redirect_stdout(io.StringIO()):  # the handler's JSON log and EMF lines: not the report
         server = build_server(settings, ops=LambdaOps(LambdaClients.of(client)))
         handler = build_handler(settings, server=server)

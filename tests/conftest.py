@@ -28,6 +28,7 @@ def lambda_context() -> LambdaContext:
 @pytest.fixture
 def settings() -> Settings:
     return Settings(
+        auth_mode="none",  # the handler tests are about the edge and the surface; sign-in: tests/auth/
         allowed_hosts=["mcp.example.com"],
         allowed_origins=["https://inspector.example.com", "http://localhost:*"],
         max_body_bytes=64 * 1024,

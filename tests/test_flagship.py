@@ -24,7 +24,7 @@ def seeded_nodejs() -> dict[str, list[str]]:
 
 
 def test_nodejs_deprecations_by_version_in_one_tool_call(moto_lambda: Any) -> None:
-    handler = build_handler(Settings())
+    handler = build_handler(Settings(auth_mode="none"))
     calls = 0
 
     def tool(name: str, arguments: dict[str, Any], *, era: str) -> dict[str, Any]:
@@ -61,7 +61,7 @@ def test_nodejs_deprecations_by_version_in_one_tool_call(moto_lambda: Any) -> No
 
 
 def test_writes_are_refused_by_default_on_the_deployed_handler(moto_lambda: Any) -> None:
-    handler = build_handler(Settings())  # what a deployment gets without AllowWrites
+    handler = build_handler(Settings(auth_mode="none"))  # a deployment without AllowWrites (sign-in aside)
     message, headers = modern(
         "tools/call",
         {

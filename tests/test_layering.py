@@ -14,6 +14,7 @@ APP = Path(__file__).resolve().parent.parent / "app"
 FORBIDDEN = {
     "lambda_ops": ("app.web", "app.surface", "app.handler", "app.local", "mcp", "mcp_types", "starlette"),
     "web": ("app.surface", "app.lambda_ops", "app.handler", "app.local"),
+    "auth": ("app.web", "app.surface", "app.lambda_ops", "app.handler", "app.local"),
     "surface": ("app.web", "app.handler", "app.local"),
 }
 

@@ -135,7 +135,12 @@ def test_xray_is_not_imported_when_tracing_is_off() -> None:
         "import sys, app.handler as h; from tests.helpers import LambdaContext, event, initialize;"
         "h.handler(event(body=initialize()), LambdaContext()); print('aws_xray_sdk' in sys.modules)"
     )
-    env = {"PATH": "", "LAMBDA_OPS_TRACING": "false", "AWS_DEFAULT_REGION": "us-east-1"}
+    env = {
+        "PATH": "",
+        "LAMBDA_OPS_TRACING": "false",
+        "LAMBDA_OPS_AUTH_MODE": "none",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, check=True
     )
@@ -155,6 +160,7 @@ def test_xray_traces_when_tracing_is_on() -> None:
         env = {
             "PATH": "",
             "LAMBDA_OPS_TRACING": "true",
+            "LAMBDA_OPS_AUTH_MODE": "none",
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_LAMBDA_FUNCTION_NAME": "lambda-ops-mcp",  # Powertools traces only on Lambda
             "LAMBDA_TASK_ROOT": "/var/task",

@@ -170,7 +170,7 @@ def banner_lines(info: AuthServerInfo) -> list[str]:
         f"-d scope={info.read_scope} -d resource={info.resource} {info.token_endpoint}"
     )
     return [
-        f"  sign-in: on — authorization server {info.issuer} (oidc-provider; login pages accept any user "
+        f"    local authorization server {info.issuer} (oidc-provider; its login page accepts any user "
         "name and password)",
         f"    scopes: {info.read_scope} (read tools), {info.write_scope} (invoke, runtime updates); "
         f"tokens for {info.resource}",

@@ -88,6 +88,8 @@ def local_environment(backend: str, environ: MutableMapping[str, str]) -> None:
     Settings a user exported win, except for the sandbox's AWS variables: its calls must never leave
     loopback, nor be signed with a real identity.
     """
+    # Zero setup: nobody signs in on loopback. Said once at start (the banner and the handler's cold start).
+    environ.setdefault("LAMBDA_OPS_AUTH_MODE", "none")
     environ.setdefault("LAMBDA_OPS_ALLOWED_HOSTS", LOCAL_ALLOWED_HOSTS)
     origins = LOCAL_ALLOWED_ORIGINS if backend == "sandbox" else INSPECTOR_ORIGINS
     environ.setdefault("LAMBDA_OPS_ALLOWED_ORIGINS", origins)
@@ -129,6 +131,7 @@ def banner(
         [
             f"lambda-ops-mcp ready: {url}",
             f"  backend: {account}; writes {'enabled' if writes else 'disabled'}",
+            f"  sign-in: {_sign_in(environ)}",
             *(banner_lines(auth) if auth is not None else []),
             "",
             "Connect a client (transport: Streamable HTTP):",
@@ -142,6 +145,13 @@ def banner(
             "Each request below: method path status duration, MCP method. Ctrl+C stops.",
         ]
     )
+
+
+def _sign_in(environ: MutableMapping[str, str]) -> str:
+    if environ.get("LAMBDA_OPS_AUTH_MODE", "oauth").lower() == "none":
+        return "off (LAMBDA_OPS_AUTH_MODE=none): no token needed on loopback"
+    issuer = environ.get("LAMBDA_OPS_OAUTH_ISSUER") or "NOT SET: every request gets 401"
+    return f"OAuth bearer tokens from {issuer}"
 
 
 def configure_logging() -> None:

@@ -1,7 +1,9 @@
 """The HTTP edge: everything about a request that is HTTP, not MCP, decided before the SDK sees it.
 
-In order: the path (stage prefix, trailing slash), Host and Origin, CORS, the method, and for POST the
-headers and body the MCP transport requires. Each rejection is a JSON-RPC error with the spec's status.
+In order: the path (stage prefix, trailing slash; the discovery documents go to app/web/discovery.py), Host
+and Origin, CORS, the method, for POST the headers and body the MCP transport requires, then sign-in: the
+bearer token and the scopes this call needs (app/web/access.py). Each rejection is a JSON-RPC error with
+the spec's status.
 What passes reaches the SDK's Streamable-HTTP app with its body already read (once) and described in the
 request's ``RequestInfo`` for logs and metrics.
 """
@@ -16,6 +18,9 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.web.access import Access
+from app.web.discovery import PATHS as DISCOVERY_PATHS
+from app.web.discovery import Discovery
 from app.web.errors import rejection, unsupported_version
 from app.web.observability import INFO_KEY, RequestInfo
 from app.web.origins import OriginPolicy
@@ -36,16 +41,18 @@ CORS_HEADERS = [
 
 
 class Edge:
-    def __init__(self, app: ASGIApp, policy: OriginPolicy, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, policy: OriginPolicy, max_body_bytes: int, access: Access) -> None:
         self.policy = policy
         self.max_body_bytes = max_body_bytes
         self.mcp = app
+        self.access = access
+        self.discovery = Discovery(access, policy)
         self.cors = CORSMiddleware(
             self._route,
             allow_origin_regex=policy.origin_regex,
             allow_methods=["POST", "OPTIONS"],
             allow_headers=CORS_HEADERS,
-            expose_headers=["Mcp-Session-Id", "MCP-Protocol-Version"],
+            expose_headers=["Mcp-Session-Id", "MCP-Protocol-Version", "WWW-Authenticate"],
             max_age=600,
         )
 
@@ -57,14 +64,17 @@ class Edge:
         if problem is not None:
             await problem(scope, receive, send)
             return
-        await self.cors(scope, receive, send)
+        await (self.cors if scope["path"] == MCP_PATH else self.discovery)(scope, receive, send)
 
     def _check_request(self, scope: Scope) -> Response | None:
         context = scope.get("aws.event", {}).get("requestContext", {})
-        if _route_path(scope["path"], _stage_in_path(context)) != MCP_PATH:
+        stage = _stage_in_path(context)
+        path = _route_path(scope["path"], stage)
+        if path != MCP_PATH and path not in DISCOVERY_PATHS:
             return rejection(404, f"Not Found: the MCP endpoint is {MCP_PATH}")
         # Rewritten, not redirected: Starlette's redirect of /mcp/ would drop the stage prefix.
-        scope["path"], scope["raw_path"] = MCP_PATH, MCP_PATH.encode()
+        scope["path"], scope["raw_path"] = path, path.encode()
+        self.access.locate(scope, stage)
         headers = Headers(scope=scope)
         domain = context.get("domainName")
         if not self.policy.host_allowed(headers.get("host"), domain):
@@ -90,8 +100,10 @@ class Edge:
                 info = scope.get(INFO_KEY)
                 if isinstance(info, RequestInfo):
                     info.describe(message, headers)
-                await self.mcp(scope, _replay(body, receive), send)
-                return
+                problem = await self.access.admit(scope, message)
+                if problem is None:
+                    await self.mcp(scope, _replay(body, receive), send)
+                    return
         await problem(scope, receive, send)
 
     def _check_method_and_headers(self, method: str, headers: Headers) -> Response | None:

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, single_metric
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
@@ -66,6 +66,9 @@ class RequestInfo:
     name: str | None = None
     protocol_version: str | None = None
     outcome: str = "ok"
+    caller_sub: str | None = None
+    caller_client_id: str | None = None
+    auth_failure: str | None = None  # a bounded reason (app/auth/refusal.py REASONS), never the token
     reply: bytearray = field(default_factory=bytearray, repr=False)
 
     def judge(self, status: int) -> None:
@@ -180,8 +183,16 @@ class RequestLog:
                 "status": status,
                 "outcome": info.outcome,
                 "duration_ms": round(duration_ms, 3),
+                "caller": {"sub": info.caller_sub, "client_id": info.caller_client_id},
             },
         )
+        if info.auth_failure is not None:
+            self.logger.warning("sign-in refused", extra={"reason": info.auth_failure, "status": status})
+            with single_metric(
+                name="AuthFailures", unit=MetricUnit.Count, value=1, namespace=NAMESPACE
+            ) as metric:
+                metric.add_dimension(name="service", value=SERVICE)
+                metric.add_dimension(name="reason", value=info.auth_failure)
         self.metrics.add_dimension(name="method", value=method)
         if info.mcp_method == "tools/call":
             known = info.name in (self._known_tools or set())

@@ -1,0 +1,110 @@
+"""RFC 9728 protected-resource metadata (and the facade's RFC 8414 document and registration endpoint)
+through the production handler, behind the $default stage, a named stage and a custom-domain base path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from mcp.shared.auth import ProtectedResourceMetadata
+
+from app.config import Settings
+from tests.auth.calls import challenge_params, tool_call
+from tests.auth.conftest import Invoke
+from tests.auth.issuer import READ, WRITE, Issuer
+from tests.helpers import body_of, event, header
+
+API = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
+
+
+def get(path: str, *, stage: str = "$default", domain: str = API, **kwargs: Any) -> dict[str, Any]:
+    ev = event(method=kwargs.pop("method", "GET"), path=path, **kwargs)
+    ev["requestContext"]["stage"] = stage
+    ev["requestContext"]["domainName"] = ev["headers"]["host"] = domain
+    return ev
+
+
+@pytest.mark.parametrize(
+    "path", ["/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"]
+)
+def test_protected_resource_metadata(invoke: Invoke, issuer: Issuer, path: str) -> None:
+    response = invoke(get(path))
+    assert response["statusCode"] == 200
+    document = body_of(response)
+    assert document == {
+        "resource": f"https://{API}/mcp",  # byte-identical to the canonical URL, no trailing slash
+        "authorization_servers": [issuer.url],
+        "scopes_supported": [READ, WRITE],
+        "bearer_methods_supported": ["header"],
+        "resource_name": "lambda-ops-mcp",
+    }
+    ProtectedResourceMetadata.model_validate(document)  # what the SDK's client parses
+
+
+def test_behind_a_named_stage_every_url_carries_the_stage(invoke: Invoke, issuer: Issuer) -> None:
+    document = body_of(invoke(get("/prod/.well-known/oauth-protected-resource/mcp", stage="prod")))
+    assert document["resource"] == f"https://{API}/prod/mcp"
+    challenge = challenge_params(
+        header(invoke(get("/prod/mcp", stage="prod", method="POST")), "www-authenticate")
+    )
+    assert challenge["resource_metadata"] == f"https://{API}/prod/.well-known/oauth-protected-resource/mcp"
+    # A token for the stage's resource is accepted there, and one for the $default URL is not.
+    ok = tool_call(token=issuer.token(aud=f"https://{API}/prod/mcp"), path="/prod/mcp")
+    ok["requestContext"]["stage"] = "prod"
+    assert invoke(ok)["statusCode"] == 200
+    wrong = tool_call(token=issuer.token(), path="/prod/mcp")
+    wrong["requestContext"]["stage"] = "prod"
+    assert invoke(wrong)["statusCode"] == 401
+
+
+def test_behind_a_custom_domain_base_path(
+    build: Callable[[Settings], Invoke], auth_settings: Settings, issuer: Issuer
+) -> None:
+    invoke = build(
+        auth_settings.model_copy(update={"base_path": "/ops", "allowed_hosts": ["api.example.com"]})
+    )
+    document = body_of(invoke(get("/ops/.well-known/oauth-protected-resource/mcp", domain="api.example.com")))
+    assert document["resource"] == "https://api.example.com/ops/mcp"
+    call = tool_call(token=issuer.token(aud="https://api.example.com/ops/mcp"), path="/ops/mcp")
+    call["requestContext"]["domainName"] = call["headers"]["host"] = "api.example.com"
+    assert invoke(call)["statusCode"] == 200
+
+
+def test_a_configured_resource_url_wins(
+    build: Callable[[Settings], Invoke], auth_settings: Settings, issuer: Issuer
+) -> None:
+    invoke = build(auth_settings.model_copy(update={"resource_url": "https://mcp.example.com/mcp"}))
+    assert (
+        body_of(invoke(get("/.well-known/oauth-protected-resource")))["resource"]
+        == "https://mcp.example.com/mcp"
+    )
+    assert invoke(tool_call(token=issuer.token()))["statusCode"] == 401  # aud is the execute-api URL
+    assert invoke(tool_call(token=issuer.token(aud="https://mcp.example.com/mcp")))["statusCode"] == 200
+
+
+def test_metadata_cors_preflight_and_methods(invoke: Invoke) -> None:
+    origin = "https://inspector.example.com"
+    preflight = get(
+        "/.well-known/oauth-protected-resource/mcp",
+        method="OPTIONS",
+        headers={"origin": origin, "access-control-request-method": "GET"},
+    )
+    response = invoke(preflight)
+    assert response["statusCode"] == 200
+    assert header(response, "access-control-allow-origin") == origin
+    assert header(invoke(get("/.well-known/oauth-protected-resource", headers={"origin": origin})),
+                  "access-control-allow-origin") == origin  # fmt: skip
+    refused = invoke(get("/.well-known/oauth-protected-resource", method="POST"))
+    assert refused["statusCode"] == 405
+    assert header(refused, "allow") == "GET, OPTIONS"
+
+
+def test_no_metadata_without_sign_in(build: Callable[[Settings], Invoke]) -> None:
+    for settings in (Settings(auth_mode="none"), Settings()):
+        assert build(settings)(get("/.well-known/oauth-protected-resource/mcp"))["statusCode"] == 404
+
+
+def test_other_well_known_paths_are_404(invoke: Invoke) -> None:
+    assert invoke(get("/.well-known/oauth-protected-resource/other"))["statusCode"] == 404
+    assert invoke(get("/.well-known/oauth-authorization-server"))["statusCode"] == 404  # facade off
