@@ -77,7 +77,22 @@ const configuration = {
     },
   ],
   responseTypes: ['code'],
-  scopes: ['openid', 'offline_access'], // OpenID scopes; READ and WRITE belong to the resource server below
+  // Every scope a client may register or request. READ and WRITE are the resource server's (below): access
+  // tokens for it carry only those. Listed here too because clients (the MCP SDK's among them) register
+  // with `scope`, and oidc-provider refuses a registration naming a scope it does not list.
+  scopes: ['openid', 'offline_access', READ, WRITE],
+  // A registered `scope` limits what a client may later request (oidc-provider enforces it). MCP clients
+  // register with the scope of their first challenge (read) and step up to write on a 403: every client may
+  // ask for both resource scopes, and the person decides on the consent page. The documented hook for
+  // adjusting registered metadata (it runs after oidc-provider's own checks).
+  extraClientMetadata: {
+    properties: ['scope'],
+    validator: (_ctx, key, value, metadata) => {
+      if (key === 'scope' && typeof value === 'string') {
+        metadata.scope = [...new Set([...value.split(' '), READ, WRITE])].join(' ');
+      }
+    },
+  },
   pkce: { required: () => true }, // S256 is the only method oidc-provider 9 supports
   features: {
     devInteractions: { enabled: true }, // its own login and consent pages: any login, any password
