@@ -160,6 +160,30 @@ def settings_problems(template: dict[str, Any]) -> list[str]:
     return [name for name in names if name.removeprefix("LAMBDA_OPS_").lower() not in Settings.model_fields]
 
 
+def sign_in_problems(template: dict[str, Any]) -> list[str]:
+    """The deployed default is authenticated (fails closed without an issuer), and no stack can enable
+    writes without sign-in."""
+    problems: list[str] = []
+    if template["Parameters"]["AuthMode"].get("Default") != "oauth":
+        problems.append("AuthMode must default to oauth")
+    if env(template).get("LAMBDA_OPS_AUTH_MODE") != {"Ref": "AuthMode"}:
+        problems.append("LAMBDA_OPS_AUTH_MODE must come from AuthMode")
+    writes = {"Fn::Equals": [{"Ref": "AllowWrites"}, "true"]}
+    needs_sign_in = {
+        "Fn::And": [
+            {"Fn::Equals": [{"Ref": "AuthMode"}, "oauth"]},
+            {"Fn::Not": [{"Fn::Equals": [{"Ref": "OAuthIssuer"}, ""]}]},
+        ]
+    }
+    if not any(
+        rule.get("RuleCondition") == writes
+        and any(a.get("Assert") == needs_sign_in for a in rule["Assertions"])
+        for rule in template.get("Rules", {}).values()
+    ):
+        problems.append("no rule makes AllowWrites=true require AuthMode=oauth and an OAuthIssuer")
+    return problems
+
+
 # --- the template ------------------------------------------------------------------------------------------
 
 
@@ -210,7 +234,25 @@ def test_routes_send_mcp_and_mcp_slash_to_the_function(template: dict[str, Any])
         for e in props(template)["Events"].values()
         if e["Type"] == "HttpApi" and e["Properties"]["ApiId"] == {"Ref": "McpApi"}
     }
-    assert routes == {("/mcp", "ANY", "2.0"), ("/mcp/{proxy+}", "ANY", "2.0")}
+    assert routes == {
+        ("/mcp", "ANY", "2.0"),
+        ("/mcp/{proxy+}", "ANY", "2.0"),
+        # Sign-in discovery; the function serves each (tests/auth/test_discovery.py, test_facade.py).
+        ("/.well-known/oauth-protected-resource", "ANY", "2.0"),
+        ("/.well-known/oauth-protected-resource/{proxy+}", "ANY", "2.0"),
+        ("/.well-known/oauth-authorization-server", "ANY", "2.0"),
+        ("/.well-known/openid-configuration", "ANY", "2.0"),
+        ("/oauth/register", "ANY", "2.0"),
+    }
+
+
+def test_every_routed_path_is_one_the_function_serves(template: dict[str, Any]) -> None:
+    from app.web.discovery import PATHS
+
+    paths = {e["Properties"]["Path"] for e in props(template)["Events"].values()}
+    assert {p.removesuffix("/{proxy+}") for p in paths} - {"/mcp"} == PATHS - {
+        "/.well-known/oauth-protected-resource/mcp"
+    }
 
 
 def test_least_privilege(template: dict[str, Any]) -> None:
@@ -221,16 +263,21 @@ def test_least_privilege(template: dict[str, Any]) -> None:
 
 def test_a_write_enabled_deployment_needs_a_prefix(template: dict[str, Any]) -> None:
     assert template["Parameters"]["AllowWrites"]["Default"] == "false"
-    [rule] = template["Rules"].values()
+    rule = template["Rules"]["WritesNeedAFunctionPrefix"]
     assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "AllowWrites"}, "true"]}
     assert rule["Assertions"][0]["Assert"] == {
         "Fn::Not": [{"Fn::Equals": [{"Ref": "WriteFunctionPrefix"}, ""]}]
     }
 
 
+def test_the_deployed_default_is_signed_in_and_writes_need_it(template: dict[str, Any]) -> None:
+    assert sign_in_problems(template) == []
+
+
 def test_anonymous_traffic_is_bounded(template: dict[str, Any]) -> None:
-    """No authorizer yet: the API is throttled and the function's concurrency can be capped, so a flood
-    cannot run up cost or use the account's concurrency that the managed functions need."""
+    """Tokens are checked in the function, so refused requests still invoke it: the API is throttled and
+    the function's concurrency can be capped, so a flood cannot run up cost or use the account's
+    concurrency that the managed functions need."""
     route_settings = template["Resources"]["McpApi"]["Properties"]["DefaultRouteSettings"]
     assert route_settings == {
         "ThrottlingRateLimit": {"Ref": "ThrottlingRateLimit"},
@@ -258,6 +305,29 @@ def test_settings_accept_the_template_defaults(
     settings = Settings()
     assert settings.allow_writes is False
     assert settings.tracing is True
+    assert settings.auth_mode == "oauth"
+    assert settings.oauth_issuer == ""  # fails closed until the issuer is set
+
+
+def test_the_parameter_patterns_agree_with_the_settings(template: dict[str, Any]) -> None:
+    """A value the template accepts must not make the function fail at its cold start."""
+    import re
+
+    parameters = template["Parameters"]
+    samples = {
+        "OAuthIssuer": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123",
+        "ResourceUrl": "https://api.example.com/ops/mcp",
+        "OAuthReadScope": "https://api.example.com/read",
+        "OAuthClientIds": "3n4b5urk1ft4fl3mg5e62d9ado,7f0mre9qj0p2ml3n9kvqm4h0e1",
+        "OAuthPublicClientId": "3n4b5urk1ft4fl3mg5e62d9ado",
+    }
+    fields = {ref["Ref"]: var.removeprefix("LAMBDA_OPS_").lower() for var, ref in env(template).items()
+              if isinstance(ref, dict)}  # fmt: skip
+    for name, value in samples.items():
+        assert re.fullmatch(parameters[name]["AllowedPattern"], value), name
+        Settings.model_validate({fields[name]: value})
+    assert not re.fullmatch(parameters["ResourceUrl"]["AllowedPattern"], "https://api.example.com/mcp/")
+    assert not re.fullmatch(parameters["OAuthReadScope"]["AllowedPattern"], 'read"')
 
 
 def test_outputs(template: dict[str, Any]) -> None:
@@ -308,6 +378,9 @@ WRITE = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": {"Fn:
         (privilege_problems, f"{FN}/Policies/0/Statement/2/Fn::If/2", WRITE),
         (privilege_problems, f"{FN}/Policies/1", "AWSLambdaRole"),
         (settings_problems, f"{FN}/Environment/Variables/LAMBDA_OPS_ALLOW_WRITE", "true"),
+        (sign_in_problems, "Parameters/AuthMode/Default", "none"),
+        (sign_in_problems, f"{FN}/Environment/Variables/LAMBDA_OPS_AUTH_MODE", "none"),
+        (sign_in_problems, "Rules/WritesNeedSignIn/Assertions/0/Assert", {"Fn::Equals": ["oauth", "oauth"]}),
     ],
 )
 def test_the_checks_catch_a_broken_template(check: Any, path: str, value: Any) -> None:

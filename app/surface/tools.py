@@ -29,7 +29,7 @@ from app.lambda_ops import (
 from app.lambda_ops.audit import DEFAULT_NAMES_PER_GROUP, MAX_NAMES_PER_GROUP
 from app.lambda_ops.functions import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from app.lambda_ops.upgrade_plan import DEFAULT_BUDGET_S, MAX_BUDGET_S
-from app.surface import render
+from app.surface import audit_trail, render
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -174,6 +174,7 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
         log_tail: Annotated[bool, Field(description="Also return the tail of the invocation's log.")] = False,
     ) -> Annotated[CallToolResult, InvokeResult]:
         outcome = ops().invoke(name, _json(payload), log_tail=log_tail)
+        audit_trail.record("invoke-function", name, {"log_tail": log_tail}, outcome)
         return result(outcome, lambda invoked: render.invoke(invoked, log_tail))
 
     @server.tool(
@@ -231,4 +232,7 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
             smoke_payload=_json(smoke_payload),
             budget_s=budget_s,
         )
+        if not dry_run:
+            change = {"target_runtime": target_runtime, "smoke_test": smoke_payload is not None}
+            audit_trail.record("update-function-runtime", name, change, outcome)
         return result(outcome, render.upgrade)

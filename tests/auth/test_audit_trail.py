@@ -1,0 +1,95 @@
+"""Who did what (issue #7 §3): every write through the production handler leaves one audit record naming
+the signed-in caller, the function, the change and the outcome — against the moto sandbox account."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from app.config import Settings
+from app.handler import build_handler
+from app.web.observability import SERVICE
+from tests.auth.calls import tool_call
+from tests.auth.issuer import READ, WRITE, Issuer
+from tests.helpers import LambdaContext, body_of
+
+BOTH = f"{READ} {WRITE}"
+
+
+@pytest.fixture
+def writer(moto_lambda: Any, auth_settings: Settings) -> Callable[..., Callable[..., dict[str, Any]]]:
+    def make(**updates: Any) -> Callable[..., dict[str, Any]]:
+        handler = build_handler(auth_settings.model_copy(update={"allow_writes": True, **updates}))
+        return lambda *args, **kwargs: handler(tool_call(*args, **kwargs), LambdaContext())
+
+    return make
+
+
+@pytest.fixture
+def call(writer: Any) -> Callable[..., dict[str, Any]]:
+    return writer()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def records(call: Any) -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    stream = io.StringIO()
+    handlers = [h for h in logging.getLogger(SERVICE).handlers if isinstance(h, logging.StreamHandler)]
+    previous = [h.stream for h in handlers]
+    for h in handlers:
+        h.setStream(stream)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines() if '"audit"' in line]
+    for h, old in zip(handlers, previous, strict=True):
+        h.setStream(old)
+
+
+def test_an_invoke_is_audited_with_the_caller(call: Any, records: Any, issuer: Issuer) -> None:
+    token = issuer.token(scope=BOTH, sub="alice", client_id="claude")
+    response = call(("invoke-function", {"name": "legacy-report-cron", "payload": {"n": 1}}), token=token)
+    assert response["statusCode"] == 200
+    [line] = records()
+    audit = line["audit"]
+    assert audit["action"] == "invoke-function"
+    assert audit["function"] == "legacy-report-cron"
+    assert audit["caller"] == {"sub": "alice", "client_id": "claude", "issuer": issuer.url, "signed_in": True}
+    assert audit["outcome"] in ("invoked", "function_error")
+    assert line["function_request_id"]  # correlated with the Lambda request like every line
+    assert token not in json.dumps(line)
+
+
+def test_an_upgrade_is_audited_with_its_change_and_outcome_and_a_dry_run_is_not(
+    call: Any, records: Any, issuer: Issuer
+) -> None:
+    token = issuer.token(scope=BOTH)
+    arguments = {"name": "legacy-report-cron", "target_runtime": "nodejs22.x"}
+    assert call(("update-function-runtime", arguments), token=token)["statusCode"] == 200
+    assert records() == []
+    response = call(("update-function-runtime", {**arguments, "dry_run": False}), token=token)
+    result = body_of(response)["result"]["structuredContent"]
+    [line] = records()
+    audit = line["audit"]
+    assert audit["action"] == "update-function-runtime"
+    assert audit["change"] == {"target_runtime": "nodejs22.x", "smoke_test": False}
+    assert (audit["outcome"], audit["verified"]) == (result["outcome"], result["verified"])
+    assert audit["previous_runtime"] == result["previous_runtime"]
+
+
+def test_a_write_the_policy_refuses_is_audited_as_refused(
+    moto_lambda: Any, auth_settings: Settings, issuer: Issuer
+) -> None:
+    handler = build_handler(
+        auth_settings.model_copy(update={"allow_writes": True, "write_function_prefixes": ["ops-"]})
+    )
+    stream = io.StringIO()
+    [h.setStream(stream) for h in logging.getLogger(SERVICE).handlers if isinstance(h, logging.StreamHandler)]
+    call = tool_call(("invoke-function", {"name": "legacy-report-cron"}), token=issuer.token(scope=BOTH))
+    assert body_of(handler(call, LambdaContext()))["result"]["isError"] is True
+    [line] = [json.loads(x) for x in stream.getvalue().splitlines() if '"audit"' in x]
+    assert (line["audit"]["outcome"], line["audit"]["setting"]) == (
+        "refused",
+        "LAMBDA_OPS_WRITE_FUNCTION_PREFIXES",
+    )
