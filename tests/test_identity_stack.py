@@ -45,6 +45,19 @@ OUTPUTS = {
     "WriteScope",
     "ResourceServerIdentifier",
 }
+# Which parameter of template.yaml (the main stack) each output feeds: the README's deployment steps.
+FEEDS = {
+    "IssuerUrl": "OAuthIssuer",
+    "JwksUrl": "OAuthJwksUrl",
+    "ResourceServerIdentifier": "ResourceUrl",
+    "ReadScope": "OAuthReadScope",
+    "WriteScope": "OAuthWriteScope",
+    "ClientIds": "OAuthClientIds",
+    "PublicClientId": "OAuthPublicClientId",
+    "PublicClientRedirectUris": "OAuthRedirectUris",
+    "AuthorizationEndpoint": "OAuthAuthorizationEndpoint",
+    "TokenEndpoint": "OAuthTokenEndpoint",
+}
 _NO_VALUE = object()
 
 
@@ -196,6 +209,7 @@ def check_outputs(template: dict[str, Any]) -> None:
     assert out["AuthorizationEndpoint"] == f"{login}/oauth2/authorize"
     assert out["TokenEndpoint"] == f"{login}/oauth2/token"
     assert (out["PublicClientId"], out["MachineClientId"]) == ("publicclientid0", "machineid0")
+    assert out["ClientIds"] == "publicclientid0,machineid0"
     assert (out["ReadScope"], out["WriteScope"]) == (f"{MCP_URL}/read", f"{MCP_URL}/write")
     assert out["ResourceServerIdentifier"] == MCP_URL
     for name, value in out.items():  # secrets stay out of outputs (anyone with DescribeStacks reads them)
@@ -302,6 +316,21 @@ def test_extra_callbacks_are_appended_and_none_leaves_no_empty_entry() -> None:
         *plain,
         "https://a.example/cb",
     ]
+
+
+def test_outputs_fit_the_main_stack_parameters_they_feed() -> None:
+    """Every output the README passes to template.yaml names a parameter there, and its value (rendered for a
+    real-looking deployment) passes that parameter's AllowedPattern — or the deploy would fail."""
+    identity = load()
+    main = load(ROOT / "template.yaml")["Parameters"]
+    renderer = Renderer(identity, {**PARAMETERS, "ExtraCallbackUrls": "http://localhost:8088/callback"})
+    for output, parameter in FEEDS.items():
+        assert parameter in main, f"{output} feeds {parameter}, which template.yaml does not have"
+        value = renderer.render(identity["Outputs"][output]["Value"])
+        pattern = main[parameter].get("AllowedPattern")
+        if pattern is not None:
+            assert re.fullmatch(pattern, value), f"{output}={value!r} does not fit {parameter} ({pattern})"
+        assert main[parameter]["Type"] == "String"
 
 
 def test_mcp_url_parameter_accepts_deployments_and_refuses_what_would_break_the_audience() -> None:
