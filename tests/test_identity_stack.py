@@ -10,7 +10,9 @@ outputs. Each check is also run on a broken copy, to show it can fail. cfn-lint 
 from __future__ import annotations
 
 import copy
+import os
 import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -331,6 +333,41 @@ def test_outputs_fit_the_main_stack_parameters_they_feed() -> None:
         if pattern is not None:
             assert re.fullmatch(pattern, value), f"{output}={value!r} does not fit {parameter} ({pattern})"
         assert main[parameter]["Type"] == "String"
+
+
+def test_the_overrides_script_maps_the_same_outputs_to_the_same_parameters() -> None:
+    script = (ROOT / "scripts" / "identity_overrides.sh").read_text()
+    pairs = dict(re.findall(r"^  (\w+)=(\w+)$", script, re.MULTILINE))
+    assert pairs == FEEDS
+
+
+def test_the_overrides_script_prints_parameter_overrides_from_the_stack_outputs(tmp_path: Path) -> None:
+    """With a stand-in `aws` that prints what describe-stacks --output text prints for this stack."""
+    identity = load()
+    renderer = Renderer(identity, PARAMETERS)
+    outputs = {name: renderer.render(spec["Value"]) for name, spec in identity["Outputs"].items()}
+    table = "".join(f"{name}\t{value}\n" for name, value in outputs.items())
+    (tmp_path / "outputs.txt").write_text(table)
+    fake = tmp_path / "aws"
+    fake.write_text(f'#!/bin/sh\necho "$*" > {tmp_path}/args\ncat {tmp_path}/outputs.txt\n')
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
+    script = str(ROOT / "scripts" / "identity_overrides.sh")
+
+    done = subprocess.run(
+        ["bash", script, "my-identity"], env=env, capture_output=True, text=True, check=False
+    )
+
+    assert done.returncode == 0, done.stderr
+    printed = dict(line.split("=", 1) for line in done.stdout.splitlines())
+    assert printed == {parameter: outputs[output] for output, parameter in FEEDS.items()}
+    assert "--stack-name my-identity" in (tmp_path / "args").read_text()
+    (tmp_path / "outputs.txt").write_text(table.replace("IssuerUrl", "Other"))
+    missing = subprocess.run(
+        ["bash", script, "my-identity"], env=env, capture_output=True, text=True, check=False
+    )
+    assert missing.returncode == 1
+    assert "has no output IssuerUrl" in missing.stderr
 
 
 def test_mcp_url_parameter_accepts_deployments_and_refuses_what_would_break_the_audience() -> None:
