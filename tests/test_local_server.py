@@ -217,6 +217,18 @@ def test_sandbox_environment_cannot_reach_a_real_account() -> None:
     assert environ["LAMBDA_OPS_ALLOWED_HOSTS"] == "127.0.0.1:*,tunnel.example.com"  # the user's choice stays
     assert environ["LAMBDA_OPS_ALLOW_WRITES"] == "true"
     assert environ["POWERTOOLS_DEV"] == "true"
+    assert environ["LAMBDA_OPS_AUTH_MODE"] == "none"  # zero setup: nobody signs in on loopback
+
+
+def test_an_exported_auth_mode_wins_and_the_banner_says_how_sign_in_works() -> None:
+    environ = {"LAMBDA_OPS_AUTH_MODE": "oauth", "LAMBDA_OPS_OAUTH_ISSUER": "http://127.0.0.1:9000"}
+    local_environment("sandbox", environ)
+    assert environ["LAMBDA_OPS_AUTH_MODE"] == "oauth"
+    text = banner("http://127.0.0.1:3000/mcp", "aws", None, environ)
+    assert "sign-in: OAuth bearer tokens from http://127.0.0.1:9000" in text
+    assert "sign-in: off (LAMBDA_OPS_AUTH_MODE=none)" in banner(
+        "u", "aws", None, {"LAMBDA_OPS_AUTH_MODE": "none"}
+    )
 
 
 def test_aws_environment_keeps_the_credential_chain() -> None:

@@ -38,7 +38,8 @@ class Access:
 
     def locate(self, scope: Scope, stage: str | None) -> ResourceUrls:
         """Called by the edge once the path is known; the URLs are kept in the scope for later steps."""
-        prefix = f"/{stage}" if stage else self.base_path
+        context = scope.get("aws.event", {}).get("requestContext", {})
+        prefix = f"/{stage}" if stage else _rest_api_stage(context) or self.base_path
         urls = resource_urls(scope, prefix, self.configured_resource)
         scope[URLS_KEY] = urls
         return urls
@@ -64,3 +65,17 @@ class Access:
                 info.caller_sub = user.access_token.subject
                 info.caller_client_id = user.access_token.client_id
         return None
+
+
+def _rest_api_stage(context: dict[str, object]) -> str:
+    """A REST API (payload 1.0) on its execute-api domain: the event's path lacks the stage, but the URL
+    the client used has it (``/prod/mcp``)."""
+    stage, domain = context.get("stage"), str(context.get("domainName") or "")
+    if (
+        "http" in context
+        or ".execute-api." not in domain
+        or not isinstance(stage, str)
+        or stage == "$default"
+    ):
+        return ""
+    return f"/{stage}"

@@ -108,3 +108,15 @@ def test_no_metadata_without_sign_in(build: Callable[[Settings], Invoke]) -> Non
 def test_other_well_known_paths_are_404(invoke: Invoke) -> None:
     assert invoke(get("/.well-known/oauth-protected-resource/other"))["statusCode"] == 404
     assert invoke(get("/.well-known/oauth-authorization-server"))["statusCode"] == 404  # facade off
+
+
+def test_a_rest_api_stage_is_part_of_the_resource_url(invoke: Invoke, issuer: Issuer) -> None:
+    """REST APIs (payload 1.0) leave the stage out of the event's path, not out of the URL the client used."""
+    domain = "f9e8d7c6b5.execute-api.eu-west-1.amazonaws.com"
+    response = invoke(event("rest_api_v1", body=None, method="POST", headers={"host": domain}))
+    challenge = challenge_params(header(response, "www-authenticate"))
+    assert challenge["resource_metadata"] == f"https://{domain}/prod/.well-known/oauth-protected-resource/mcp"
+    token = issuer.token(aud=f"https://{domain}/prod/mcp")
+    ok = event("rest_api_v1", body={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers={"host": domain,
+               "authorization": f"Bearer {token}"})  # fmt: skip
+    assert invoke(ok)["statusCode"] == 200

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.mcpserver import Context
 
 from app.config import Settings
 from app.handler import build_handler
@@ -91,10 +92,11 @@ def test_tools_see_the_principal_through_the_sdk_and_never_the_header(
     seen: dict[str, Any] = {}
 
     @server.tool(name="whoami")
-    async def whoami() -> str:
+    async def whoami(ctx: Context) -> str:
         access = get_access_token()
         assert access is not None
         seen.update(access.model_dump(exclude={"token"}))
+        seen["headers"] = dict(ctx.headers or {})
         return "ok"
 
     handler = build_handler(auth_settings, server=server)
@@ -108,6 +110,8 @@ def test_tools_see_the_principal_through_the_sdk_and_never_the_header(
     assert seen["resource"] == RESOURCE
     assert seen["claims"]["iss"] == issuer.url
     assert isinstance(seen["expires_at"], int)
+    assert seen["headers"]["host"] == "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
+    assert "authorization" not in {name.lower() for name in seen["headers"]}  # no token passthrough
 
 
 def test_cors_exposes_www_authenticate_to_browsers(invoke: Invoke) -> None:
