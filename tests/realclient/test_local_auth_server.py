@@ -233,3 +233,30 @@ def test_machine_client_gets_read_tokens_and_never_write(auth_server: AuthServer
         timeout=10,
     )
     assert wrong.status_code == 401
+
+
+def test_mcp_inspectors_web_ui_may_register_from_the_browser_and_no_other_page_may(
+    auth_server: AuthServerInfo,
+) -> None:
+    """oidc-provider has no CORS on registration; auth-server.mjs answers the Inspector's origin only."""
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    for origin in ("http://localhost:6274", "http://127.0.0.1:6274"):
+        answer = httpx.options(
+            auth_server.registration_endpoint, headers={"Origin": origin, **preflight}, timeout=10
+        )
+        assert answer.status_code == 204
+        assert answer.headers["access-control-allow-origin"] == origin
+        registered = httpx.post(
+            auth_server.registration_endpoint,
+            headers={"Origin": origin},
+            json={"redirect_uris": [f"{origin}/oauth/callback"], "token_endpoint_auth_method": "none"},
+            timeout=10,
+        )
+        assert registered.status_code == 201
+        assert registered.headers["access-control-allow-origin"] == origin
+    other = httpx.options(
+        auth_server.registration_endpoint,
+        headers={"Origin": "http://localhost:8080", **preflight},
+        timeout=10,
+    )
+    assert "access-control-allow-origin" not in other.headers
