@@ -72,17 +72,8 @@ class LocalAuthServer:
     """``node tests/clients/auth-server.mjs --resource URL --port 0``; ``stop()``: SIGTERM, then kill."""
 
     def __init__(self, resource: str, *, port: int = 0, ready_timeout: float = 30.0) -> None:
-        if not (CLIENTS / "node_modules" / "oidc-provider" / "package.json").is_file():
-            raise AuthServerError(f"oidc-provider is not installed in tests/clients: {NODE_DEPS}")
-        self.args = [
-            node_binary(),
-            str(SCRIPT),
-            "--resource",
-            resource,
-            "--port",
-            str(port),
-            "--exit-with-stdin",
-        ]
+        self.resource = resource
+        self.port = port
         self.ready_timeout = ready_timeout
         self.errors: list[str] = []  # what it wrote on stderr (warnings, errors): for diagnostics
         self.process: subprocess.Popen[str] | None = None
@@ -95,8 +86,11 @@ class LocalAuthServer:
         return self._info
 
     def start(self) -> AuthServerInfo:
+        if not (CLIENTS / "node_modules" / "oidc-provider" / "package.json").is_file():
+            raise AuthServerError(f"oidc-provider is not installed in tests/clients: {NODE_DEPS}")
+        args = [node_binary(), str(SCRIPT), "--resource", self.resource, "--port", str(self.port)]
         self.process = subprocess.Popen(  # noqa: S603 - our script, our arguments
-            self.args,
+            [*args, "--exit-with-stdin"],
             cwd=CLIENTS,
             stdin=subprocess.PIPE,  # never written: when this process dies, the server sees EOF and exits
             stdout=subprocess.PIPE,
