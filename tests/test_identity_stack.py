@@ -35,6 +35,20 @@ CLAUDE = ["https://claude.ai/api/mcp/auth_callback", "https://claude.com/api/mcp
 CURSOR = ["cursor://anysphere.cursor-mcp/oauth/callback"]
 VSCODE = ["http://127.0.0.1:33418/", "https://vscode.dev/redirect"]
 INSPECTOR = ["http://localhost:6274/oauth/callback", "http://localhost:6274/oauth/callback/debug"]
+# The redirect URIs each client sends when it registers (RFC 7591) — all of them must be registered, or the
+# server's registration endpoint (the Cognito facade) refuses the client. VS Code: microsoft/vscode#278512.
+REGISTRATIONS = {
+    "Claude": CLAUDE[:1],
+    "Cursor": CURSOR,
+    "VS Code": [
+        "https://insiders.vscode.dev/redirect",
+        "https://vscode.dev/redirect",
+        "http://127.0.0.1/",
+        "http://127.0.0.1:33418/",
+    ],
+    "Claude Code (--callback-port 3118)": ["http://localhost:3118/callback"],
+    "MCP Inspector": INSPECTOR,
+}
 # The outputs other stacks and tools read (the main stack's parameters, CI's smoke test): names kept exactly.
 OUTPUTS = {
     "IssuerUrl",
@@ -175,6 +189,8 @@ def check_public_client(template: dict[str, Any]) -> None:
     callbacks = props["CallbackURLs"]
     for url in [*CLAUDE, *CURSOR, *VSCODE, *INSPECTOR]:
         assert url in callbacks, url
+    for name, requested in REGISTRATIONS.items():
+        assert set(requested) <= set(callbacks), f"{name} would be refused: {set(requested) - set(callbacks)}"
     assert "" not in callbacks
     assert len(callbacks) == len(set(callbacks))
     for url in callbacks:  # Cognito refuses plain http except on loopback; so should we
@@ -243,6 +259,16 @@ def _set(path: list[str], value: Any) -> Callable[[dict[str, Any]], None]:
     return edit
 
 
+def _append(path: list[str], value: Any) -> Callable[[dict[str, Any]], None]:
+    def edit(template: dict[str, Any]) -> None:
+        node = template
+        for key in path:
+            node = node[key]
+        node.append(value)
+
+    return edit
+
+
 BROKEN = [
     pytest.param(
         check_resource_server,
@@ -266,10 +292,7 @@ BROKEN = [
     ),
     pytest.param(
         check_public_client,
-        _set(
-            ["Mappings", "Clients", "Public", "CallbackUrls"],
-            [*CLAUDE, *CURSOR, *VSCODE, *INSPECTOR, "http://a.example/cb"],
-        ),
+        _append(["Mappings", "Clients", "Public", "CallbackUrls"], "http://a.example/cb"),
         id="plain-http-callback",
     ),
     pytest.param(
