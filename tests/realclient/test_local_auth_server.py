@@ -260,3 +260,20 @@ def test_mcp_inspectors_web_ui_may_register_from_the_browser_and_no_other_page_m
         timeout=10,
     )
     assert "access-control-allow-origin" not in other.headers
+    # The token endpoint answers a public client's browser calls from its redirect URIs' origin only.
+    client = registered.json()
+    exchange = {
+        "grant_type": "authorization_code",
+        "code": "not-a-code",
+        "client_id": client["client_id"],
+        "redirect_uri": client["redirect_uris"][0],
+        "code_verifier": pkce()[0],
+    }
+    headers = {"Origin": origin}
+    mine = httpx.post(auth_server.token_endpoint, headers=headers, data=exchange, timeout=10)
+    assert (mine.status_code, mine.json()["error"]) == (400, "invalid_grant")
+    assert mine.headers["access-control-allow-origin"] == origin
+    headers = {"Origin": "http://localhost:8080"}
+    theirs = httpx.post(auth_server.token_endpoint, headers=headers, data=exchange, timeout=10)
+    assert "access-control-allow-origin" not in theirs.headers
+    assert "not allowed" in theirs.json()["error_description"]
