@@ -6,6 +6,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from bench.fake_account import report as output_size_report
@@ -26,6 +27,21 @@ def host_artifact() -> Path:
     return HOST_ARTIFACT
 
 
+def measure_signed_in(*, runs: int, calls: int, code_dir: Path) -> dict[str, float]:
+    """The same handler with sign-in on: a stand-in issuer on loopback (tests/auth/issuer.py) serves its
+    JWKS; every request carries a token it signed."""
+    from tests.auth.issuer import running_issuer
+
+    with running_issuer() as issuer:
+        env = {
+            "LAMBDA_OPS_AUTH_MODE": "oauth",
+            "LAMBDA_OPS_OAUTH_ISSUER": issuer.url,
+            "LAMBDA_OPS_OAUTH_JWKS_URL": f"{issuer.url}/jwks",
+            "BENCH_TOKEN": issuer.token(exp=int(time.time()) + 3600),
+        }
+        return measure("app.handler", "handler", runs=runs, calls=calls, code_dir=code_dir, extra_env=env)
+
+
 def main() -> None:
     calls = int(os.environ.get("BENCH_CALLS", "2000"))
     runs = int(os.environ.get("BENCH_RUNS", "5"))
@@ -34,10 +50,15 @@ def main() -> None:
     print(f"cold: median of {runs} fresh processes (import + first initialize); warm: {calls} tools/call")
     ours = measure("app.handler", "handler", runs=runs, calls=calls, code_dir=code_dir)
     floor = measure("bench.floor", "handler", runs=runs, calls=calls, code_dir=None)
-    print(f"{'':24}{'ours':>12}{'floor':>12}{'ratio':>10}")
+    signed_in = measure_signed_in(runs=runs, calls=calls, code_dir=code_dir)
+    print(f"{'':24}{'ours':>12}{'floor':>12}{'ratio':>10}{'signed in':>12}{'ratio':>8}")
     rows = [("cold init (s)", "cold_s"), ("warm p50 (ms)", "warm_p50_ms"), ("warm p99 (ms)", "warm_p99_ms")]
     for label, key in rows:
-        print(f"{label:24}{ours[key]:12.4f}{floor[key]:12.4f}{ours[key] / floor[key]:10.1f}")
+        print(
+            f"{label:24}{ours[key]:12.4f}{floor[key]:12.4f}{ours[key] / floor[key]:10.1f}"
+            f"{signed_in[key]:12.4f}{signed_in[key] / ours[key]:8.2f}"
+        )
+    print("signed in: RS256 bearer token verified on every call (keys fetched once from a loopback issuer)")
     targets = {"cold_s": 1.2, "warm_p50_ms": 1.2}
     for key, limit in targets.items():
         verdict = "meets" if ours[key] <= limit else "MISSES"

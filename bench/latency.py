@@ -13,15 +13,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Runs in a fresh interpreter: import the handler module, serve a first initialize (cold), then N tools/call.
 _PROBE = r"""
-import json, sys, time
+import json, os, sys, time
 t0 = time.perf_counter()
 module, attr, calls = sys.argv[1], sys.argv[2], int(sys.argv[3])
 handler = getattr(__import__(module, fromlist=[attr]), attr)
 from tests.helpers import LambdaContext, event, initialize, request
-handler(event(body=initialize()), LambdaContext())
+auth = {"authorization": f"Bearer {os.environ['BENCH_TOKEN']}"} if os.environ.get("BENCH_TOKEN") else {}
+handler(event(body=initialize(), headers=auth), LambdaContext())  # signed in: includes the JWKS fetch
 cold = time.perf_counter() - t0
-call = event(body=request("tools/call", {"name": "ping", "arguments": {}}),
-             headers={"mcp-protocol-version": "2025-11-25"})
+headers = {"mcp-protocol-version": "2025-11-25"}
+if token := os.environ.get("BENCH_TOKEN"):  # signed in: the token the bench's stand-in issuer signed
+    headers["authorization"] = f"Bearer {token}"
+call = event(body=request("tools/call", {"name": "ping", "arguments": {}}), headers=headers)
 context = LambdaContext()
 times = []
 for _ in range(calls):
@@ -33,8 +36,11 @@ json.dump({"cold": cold, "warm": times}, sys.stderr)
 """
 
 
-def probe(module: str, attr: str, calls: int, code_dir: Path | None) -> dict[str, object]:
-    """One fresh process. ``code_dir`` first on sys.path: the built artifact, with its shipped bytecode."""
+def probe(
+    module: str, attr: str, calls: int, code_dir: Path | None, extra_env: dict[str, str] | None = None
+) -> dict[str, object]:
+    """One fresh process. ``code_dir`` first on sys.path: the built artifact, with its shipped bytecode.
+    Sign-in is off unless ``extra_env`` turns it on (with ``BENCH_TOKEN`` for the requests)."""
     paths = [str(code_dir)] if code_dir else []
     env = {
         "PATH": os.environ.get("PATH", ""),
@@ -43,6 +49,8 @@ def probe(module: str, attr: str, calls: int, code_dir: Path | None) -> dict[str
         "POWERTOOLS_SERVICE_NAME": "bench",
         "POWERTOOLS_METRICS_NAMESPACE": "Bench",
         "POWERTOOLS_LOG_LEVEL": "INFO",  # as deployed: one request line and one EMF line per invocation
+        "LAMBDA_OPS_AUTH_MODE": "none",
+        **(extra_env or {}),
     }
     # stdout carries the handler's logs; the probe reports on stderr's last line
     done = subprocess.run(
@@ -62,11 +70,19 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def measure(module: str, attr: str, *, runs: int, calls: int, code_dir: Path | None) -> dict[str, float]:
+def measure(
+    module: str,
+    attr: str,
+    *,
+    runs: int,
+    calls: int,
+    code_dir: Path | None,
+    extra_env: dict[str, str] | None = None,
+) -> dict[str, float]:
     colds: list[float] = []
     warm: list[float] = []
     for index in range(runs):
-        result = probe(module, attr, calls if index == 0 else 0, code_dir)
+        result = probe(module, attr, calls if index == 0 else 0, code_dir, extra_env)
         colds.append(float(result["cold"]))  # type: ignore[arg-type]
         warm.extend(result["warm"])  # type: ignore[arg-type]
     return {

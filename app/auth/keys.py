@@ -38,16 +38,32 @@ def discovery_urls(issuer: str) -> list[str]:
 
 
 class IssuerMetadata:
-    """The issuer's metadata document, cached with a TTL; its ``issuer`` must be the configured one."""
+    """The issuer's metadata document, cached with a TTL; its ``issuer`` must be the configured one. A
+    failure is remembered for ``MIN_REFETCH_SECONDS`` (the stale document, if any, serves meanwhile)."""
 
     def __init__(self, issuer: str, timeout: float, ttl: float, clock: Clock = time.monotonic) -> None:
         self.issuer, self._timeout, self._ttl, self._clock = issuer, timeout, ttl, clock
         self._document: dict[str, object] | None = None
-        self._fetched_at = -math.inf
+        self._fetched_at = self._failed_at = -math.inf
+        self._failure = ""
 
     async def document(self) -> dict[str, object]:
-        if self._document is not None and self._clock() - self._fetched_at < self._ttl:
+        now = self._clock()
+        if self._document is not None and now - self._fetched_at < self._ttl:
             return self._document
+        if now - self._failed_at < MIN_REFETCH_SECONDS:
+            if self._document is not None:
+                return self._document
+            raise FetchError(self._failure)
+        try:
+            return await self._fetch()
+        except FetchError as error:
+            self._failed_at, self._failure = now, str(error)
+            if self._document is not None:
+                return self._document
+            raise
+
+    async def _fetch(self) -> dict[str, object]:
         problems = []
         for url in discovery_urls(self.issuer):
             try:

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -20,6 +21,16 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 RESOURCE = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/mcp"
+
+
+@cache
+def _keys() -> tuple[Any, Any]:
+    """Made once per test session (an RSA key takes a while): the issuer's key pair is not what varies."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048), ec.generate_private_key(
+        ec.SECP256R1()
+    )
+
+
 READ, WRITE = "lambda-ops/read", "lambda-ops/write"
 
 

@@ -120,3 +120,20 @@ def test_a_rest_api_stage_is_part_of_the_resource_url(invoke: Invoke, issuer: Is
     ok = event("rest_api_v1", body={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers={"host": domain,
                "authorization": f"Bearer {token}"})  # fmt: skip
     assert invoke(ok)["statusCode"] == 200
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:3999", "localhost:3999"])
+def test_behind_the_local_gateway_the_resource_is_the_loopback_url(
+    build: Callable[[Settings], Invoke], auth_settings: Settings, host: str
+) -> None:
+    """The events `python -m app.local` makes (what the local sign-in mode and its clients see): the
+    resource is the URL the client typed, scheme and port included."""
+    from app.local.events import forwarding_headers, http_api_event
+
+    invoke = build(auth_settings.model_copy(update={"allowed_hosts": ["127.0.0.1:*", "localhost:*"]}))
+    headers = [("host", host), *forwarding_headers(source_ip="127.0.0.1", port=3999)]
+    ev = http_api_event(
+        method="GET", raw_path="/.well-known/oauth-protected-resource/mcp", query_string="", headers=headers,
+        body=b"", source_ip="127.0.0.1",
+    )  # fmt: skip
+    assert body_of(invoke(ev))["resource"] == f"http://{host}/mcp"

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
+from app.auth.fetch import FetchError
 from app.auth.keys import MIN_REFETCH_SECONDS, IssuerMetadata, KeySet, KeysUnavailable, UnknownKey
 from app.config import Settings
 from tests.auth.calls import tool_call
@@ -108,3 +109,20 @@ def test_warm_invocations_share_the_keys(
         assert invoke(tool_call(token=issuer.token()))["statusCode"] == 200
     assert issuer.hits["/jwks"] == 1
     assert issuer.hits["/.well-known/openid-configuration"] == 1
+
+
+def test_the_issuers_metadata_is_cached_and_a_failure_is_not_retried_at_once(issuer: Issuer) -> None:
+    clock = Clock()
+    metadata = IssuerMetadata(issuer.url, 1.0, 600, clock)
+    issuer.routes["/.well-known/openid-configuration"] = (503, b"{}")
+    for _ in range(3):
+        with pytest.raises(FetchError):
+            asyncio.run(metadata.document())
+    assert issuer.hits["/.well-known/openid-configuration"] == 1
+    issuer.serve_defaults()
+    clock.now += MIN_REFETCH_SECONDS
+    assert asyncio.run(metadata.document())["issuer"] == issuer.url
+    issuer.routes["/.well-known/openid-configuration"] = (503, b"{}")
+    clock.now += 601  # expired, and the issuer is down: the stale document serves
+    assert asyncio.run(metadata.document())["issuer"] == issuer.url
+    assert issuer.hits["/.well-known/openid-configuration"] == 3

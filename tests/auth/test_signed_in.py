@@ -130,3 +130,24 @@ def test_an_unconfigured_deployment_refuses_everyone(
     for token in (None, issuer.token()):
         assert invoke(tool_call(token=token))["statusCode"] == 401
     assert ops.calls == []
+
+
+def test_an_audience_list_naming_this_resource_is_accepted(invoke: Invoke, issuer: Issuer) -> None:
+    assert (
+        invoke(tool_call(token=issuer.token(aud=["https://other.example.com", RESOURCE])))["statusCode"]
+        == 200
+    )
+    assert invoke(tool_call(token=issuer.token(aud=["https://other.example.com"])))["statusCode"] == 401
+
+
+def test_notifications_and_the_handshake_need_a_token_too(invoke: Invoke, issuer: Issuer) -> None:
+    from tests.helpers import event, initialize, request
+
+    for message in (
+        initialize(),
+        request("notifications/initialized", notification=True),
+        request("tools/list"),
+    ):
+        assert invoke(event(body=message))["statusCode"] == 401
+        signed = event(body=message, headers={"authorization": f"Bearer {issuer.token()}"})
+        assert invoke(signed)["statusCode"] in (200, 202)
