@@ -3,7 +3,8 @@ a protected resource of a real authorization server on loopback (oidc-provider) 
 
 - The MCP Python SDK's own OAuth client (``mcp.client.auth.OAuthClientProvider``): 401 → protected-resource
   metadata → authorization-server metadata → dynamic registration → authorization code with PKCE and
-  ``resource`` (a person at the login and consent pages: tests/realclient/signin.py) → token → MCP calls.
+  ``resource`` (a person at the login and consent pages: tests/realclient/signin.py) → token → MCP calls;
+  in the handshake era and in 2026-07-28 (sessionless).
 - Step-up: a read token calling a write tool gets 403 ``insufficient_scope``; the SDK asks for read + write,
   the person consents again, and the call passes the gate (the tool runs against the sandbox).
 - MCP Inspector's CLI with a bearer header (``--header "Authorization: Bearer …"``), a machine token from the
@@ -70,7 +71,9 @@ class Outcome:
     write_text: list[str] = field(default_factory=list)
 
 
-async def session(url: str, provider: OAuthClientProvider, traffic: Traffic, *, write: bool) -> Outcome:
+async def session(
+    url: str, provider: OAuthClientProvider, traffic: Traffic, *, write: bool, mode: str
+) -> Outcome:
     async with (
         httpx2.AsyncClient(auth=provider, timeout=30, event_hooks={"response": [traffic.record]}) as http,
         Client(
@@ -92,7 +95,9 @@ async def session(url: str, provider: OAuthClientProvider, traffic: Traffic, *, 
         return outcome
 
 
-def sign_in(server: LocalServer, *, write: bool) -> tuple[Outcome, SignIn, MemoryTokens, Traffic]:
+def sign_in(
+    server: LocalServer, *, write: bool, mode: str = "legacy"
+) -> tuple[Outcome, SignIn, MemoryTokens, Traffic]:
     person = Person()
     handlers = SignIn(person, REDIRECT)
     tokens = MemoryTokens()
@@ -112,7 +117,7 @@ def sign_in(server: LocalServer, *, write: bool) -> tuple[Outcome, SignIn, Memor
     )
     try:
         outcome = asyncio.run(
-            asyncio.wait_for(session(server.url, provider, traffic, write=write), TIMEOUT_S)
+            asyncio.wait_for(session(server.url, provider, traffic, write=write, mode=mode), TIMEOUT_S)
         )
     finally:
         person.close()
@@ -130,8 +135,11 @@ def claims(server: LocalServer, token: str) -> dict[str, Any]:
     return decoded
 
 
-def test_python_sdk_signs_in_by_discovery_registration_and_pkce_then_reads(server: LocalServer) -> None:
-    outcome, handlers, tokens, traffic = sign_in(server, write=False)
+@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
+def test_python_sdk_signs_in_by_discovery_registration_and_pkce_then_reads(
+    server: LocalServer, mode: str
+) -> None:
+    outcome, handlers, tokens, traffic = sign_in(server, write=False, mode=mode)
 
     # Discovery, registration, authorization, token, then the MCP calls — in that order.
     paths = [(method, path, status) for method, path, status in traffic.seen]
