@@ -1,7 +1,8 @@
 """Who may call: the bearer token from the Authorization header, verified, and the scopes the call needs.
 
-``Gate.admit`` returns the SDK's ``AuthenticatedUser`` (None when sign-in is off) or raises a ``Refusal``.
-Fails closed: sign-in on (the default) without an issuer refuses every request, and says why at start.
+``Gate.admit`` returns the SDK's ``AuthenticatedUser`` (None when sign-in is off) or raises a ``Refusal``;
+``Gate.authorize`` raises the 403 ``Refusal`` when the principal lacks a scope the call needs. Fails closed:
+sign-in on (the default) without an issuer refuses every request, and says why at start.
 """
 
 from __future__ import annotations
@@ -48,22 +49,26 @@ class Gate:
             )
         return None
 
-    async def admit(self, scope: Scope, message: object, resource: str) -> AuthenticatedUser | None:
-        needed = self.scopes.needed(message)
+    async def admit(self, scope: Scope, resource: str) -> AuthenticatedUser | None:
+        """Who is calling: None when sign-in is off, else the principal, or a ``Refusal``."""
         if scope.get(PRIMING_KEY) is True:  # in-process only (see app/auth/__init__.py)
             access = AccessToken(token="", client_id=PRIMING_CLIENT_ID, scopes=[self.scopes.read])
         elif not self.enabled:
             return None
         else:
             access = await self._authenticate(scope, resource)
-        if not set(needed) <= set(access.scopes):
+        return AuthenticatedUser(access)
+
+    def authorize(self, user: AuthenticatedUser | None, message: object) -> None:
+        """A ``Refusal`` (403) unless the principal holds every scope the call needs."""
+        needed = self.scopes.needed(message)
+        if user is not None and not set(needed) <= set(user.scopes):
             raise Refusal(
                 403,
                 "insufficient_scope",
                 f"this call needs the scopes {' '.join(needed)}",
                 error="insufficient_scope",
             )
-        return AuthenticatedUser(access)
 
     async def _authenticate(self, scope: Scope, resource: str) -> AccessToken:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))

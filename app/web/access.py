@@ -49,7 +49,11 @@ class Access:
         urls: ResourceUrls = scope[URLS_KEY]
         info = scope.get(INFO_KEY)
         try:
-            user = await self.gate.admit(scope, message, urls.resource)
+            user = await self.gate.admit(scope, urls.resource)
+            if user is not None and isinstance(info, RequestInfo):  # named in the log even when refused
+                info.caller_sub = user.access_token.subject
+                info.caller_client_id = user.access_token.client_id
+            self.gate.authorize(user, message)
         except Refusal as refusal:
             if isinstance(info, RequestInfo):
                 info.auth_failure = refusal.reason
@@ -61,9 +65,6 @@ class Access:
             scope["user"], scope["auth"] = user, AuthCredentials(user.scopes)
             # No token passthrough: the SDK and the tools see the principal, not the Authorization header.
             scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() != b"authorization"]
-            if isinstance(info, RequestInfo):
-                info.caller_sub = user.access_token.subject
-                info.caller_client_id = user.access_token.client_id
         return None
 
 

@@ -79,24 +79,28 @@ WRITE_CALL = {"method": "tools/call", "params": {"name": "invoke-function", "arg
 
 def test_priming_is_a_read_only_principal() -> None:
     """SnapStart priming (#8) calls the ASGI chain in-process with scope[PRIMING_KEY] = True."""
-    user = asyncio.run(_gate().admit(_scope(**{PRIMING_KEY: True}), READ_CALL, "https://x/mcp"))
+    gate = _gate()
+    user = asyncio.run(gate.admit(_scope(**{PRIMING_KEY: True}), "https://x/mcp"))
     assert isinstance(user, AuthenticatedUser)
     assert user.access_token.client_id == PRIMING_CLIENT_ID
     assert user.scopes == ["lambda-ops/read"]
+    gate.authorize(user, READ_CALL)
     with pytest.raises(Refusal) as refused:
-        asyncio.run(_gate().admit(_scope(**{PRIMING_KEY: True}), WRITE_CALL, "https://x/mcp"))
+        gate.authorize(user, WRITE_CALL)
     assert refused.value.status == 403
 
 
 @pytest.mark.parametrize("value", ["true", 1, "True", b"1"])
 def test_only_the_value_true_primes(value: Any) -> None:
     with pytest.raises(Refusal) as refused:
-        asyncio.run(_gate().admit(_scope(**{PRIMING_KEY: value}), READ_CALL, "https://x/mcp"))
+        asyncio.run(_gate().admit(_scope(**{PRIMING_KEY: value}), "https://x/mcp"))
     assert refused.value.reason == "missing_token"
 
 
 def test_sign_in_off_admits_without_a_principal() -> None:
-    assert asyncio.run(Gate(Settings(auth_mode="none")).admit(_scope(), WRITE_CALL, "https://x/mcp")) is None
+    gate = Gate(Settings(auth_mode="none"))
+    assert asyncio.run(gate.admit(_scope(), "https://x/mcp")) is None
+    gate.authorize(None, WRITE_CALL)  # no principal, no scopes to check: the write policy still applies
 
 
 @pytest.mark.parametrize(

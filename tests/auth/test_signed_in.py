@@ -51,6 +51,19 @@ def test_a_read_token_reads_and_the_log_names_the_caller(
     assert token not in logs.getvalue()
 
 
+def test_a_refused_write_names_the_caller_and_the_reason(
+    invoke: Invoke, issuer: Issuer, logs: io.StringIO, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert invoke(tool_call(WRITE_CALL, token=issuer.token(sub="bob")))["statusCode"] == 403
+    lines = [json.loads(line) for line in logs.getvalue().splitlines()]
+    assert next(x for x in lines if x["message"] == "mcp request")["caller"] == {
+        "sub": "bob",
+        "client_id": "client-abc",
+    }
+    assert next(x for x in lines if x["message"] == "sign-in refused")["reason"] == "insufficient_scope"
+    assert '"reason":"insufficient_scope","AuthFailures":[1.0]' in capsys.readouterr().out
+
+
 def test_an_es256_token_is_accepted_when_configured(
     build: Callable[[Settings], Invoke], auth_settings: Settings, issuer: Issuer
 ) -> None:
