@@ -10,10 +10,11 @@ TOOLS := .venv-tools
 PORT ?= 3000
 NODE_DIR := tests/clients
 
-.PHONY: help venv tools node-deps serve serve-aws lint fmt typecheck test test-fast build validate bench clean
+.PHONY: help venv tools node-deps serve serve-aws serve-auth lint fmt typecheck test test-fast build validate bench clean
 
 help:
 	@echo "make serve   run the MCP server on http://127.0.0.1:$(PORT)/mcp against the embedded sandbox account"
+	@echo "make serve-auth  the same with sign-in on, against a local authorization server (oidc-provider)"
 	@echo "make test    lint, type-check, build and validate the SAM app, run the whole test suite"
 	@echo "make bench   cold start, warm latency and output-size benchmarks"
 
@@ -45,6 +46,10 @@ serve: venv
 
 serve-aws: venv
 	$(PY) -m app.local --port $(PORT) --backend aws
+
+# Sign-in on: npm oidc-provider on loopback (tests/clients/auth-server.mjs) is the authorization server.
+serve-auth: venv node-deps
+	$(PY) -m app.local --port $(PORT) --auth local
 
 lint: venv
 	$(VENV)/bin/ruff check app tests bench

@@ -1,9 +1,12 @@
 """``python -m app.local``: serve the Lambda handler on http://127.0.0.1:PORT/mcp, as API Gateway would.
 
     python -m app.local [--port N] [--host 127.0.0.1] [--backend sandbox|aws] [--handler module:attr]
+                        [--auth off|local]
 
 ``--backend sandbox`` (the default) starts the sandbox AWS account and points boto3 at it; ``--backend aws``
 uses the standard AWS credential chain (``AWS_PROFILE``, ``AWS_REGION``, ...) against the real account.
+``--auth local`` (``make serve-auth``) also starts a real authorization server on loopback (app/local/auth.py)
+and makes the server its protected resource: every MCP request then needs a bearer token from it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import MutableMapping
 from types import FrameType
 from typing import TextIO
 
+from app.local.auth import AuthServerError, AuthServerInfo, LocalAuthServer, apply_settings, banner_lines
 from app.local.context import REGION
 from app.local.runtime import DEFAULT_HANDLER, LambdaRuntime
 from app.local.sandbox import CREDENTIALS, Sandbox, SandboxError, SandboxInfo
@@ -56,6 +60,12 @@ def parse_args(argv: list[str], environ: MutableMapping[str, str]) -> argparse.N
     parser.add_argument("--backend", choices=("sandbox", "aws"), default="sandbox")
     parser.add_argument(
         "--handler", default=DEFAULT_HANDLER, help=f"module:attribute (default {DEFAULT_HANDLER})"
+    )
+    parser.add_argument(
+        "--auth",
+        choices=("off", "local"),
+        default="off",
+        help="local: sign-in on, against an authorization server started on loopback (default off)",
     )
     args = parser.parse_args(argv)
     if args.host == "localhost":
@@ -108,7 +118,13 @@ def _confirmation_key(environ: MutableMapping[str, str]) -> str:
     return "state sealed with a random key of this process (local runs only; deployed: the template's secret)"
 
 
-def banner(url: str, backend: str, sandbox: SandboxInfo | None, environ: MutableMapping[str, str]) -> str:
+def banner(
+    url: str,
+    backend: str,
+    sandbox: SandboxInfo | None,
+    environ: MutableMapping[str, str],
+    auth: AuthServerInfo | None = None,
+) -> str:
     writes = environ.get("LAMBDA_OPS_ALLOW_WRITES", "false").lower() in ("1", "true", "yes", "on")
     if sandbox is not None:
         account = (
@@ -125,6 +141,7 @@ def banner(url: str, backend: str, sandbox: SandboxInfo | None, environ: Mutable
             f"  backend: {account}; writes {'enabled' if writes else 'disabled'}",
             f"  confirmations: {_confirmation_key(environ)}",
             f"  sign-in: {_sign_in(environ)}",
+            *(banner_lines(auth) if auth is not None else []),
             "",
             "Connect a client (transport: Streamable HTTP):",
             f"  Claude Code:        claude mcp add --transport http lambda-ops {url}",
@@ -183,8 +200,13 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    auth_server = LocalAuthServer(gateway.url) if args.auth == "local" else None
+    auth: AuthServerInfo | None = None
     sandbox = Sandbox.spawn() if args.backend == "sandbox" else None
     try:
+        if auth_server is not None:  # before the handler reads its settings (on its first invocation)
+            auth = auth_server.start()
+            apply_settings(auth, environ)
         init = runtime.init()  # imports the handler while the sandbox seeds
         info = sandbox.wait_ready() if sandbox is not None else None
         if info is not None:
@@ -196,7 +218,7 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None) -> int:
             target=gateway.serve_forever, kwargs={"poll_interval": 0.1}, name="gateway", daemon=True
         )
         serving.start()
-        print(banner(gateway.url, args.backend, info, environ), file=out, flush=True)
+        print(banner(gateway.url, args.backend, info, environ, auth), file=out, flush=True)
         log.info(
             "started in %.2f s (handler %s imported in %.2f s)",
             time.perf_counter() - started,
@@ -208,11 +230,13 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None) -> int:
         log.info("stopping")
         gateway.shutdown()
         return 0
-    except SandboxError as error:
+    except (SandboxError, AuthServerError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     finally:
         gateway.server_close()
         runtime.close()
+        if auth_server is not None:
+            auth_server.stop()
         if sandbox is not None:
             sandbox.stop()

@@ -21,6 +21,9 @@ from types import TracebackType
 REPOSITORY = Path(__file__).resolve().parents[2]
 READY = re.compile(r"^lambda-ops-mcp ready: (http://127\.0\.0\.1:\d+/mcp)$")
 SANDBOX = re.compile(r"moto on (http://127\.0\.0\.1:\d+)")
+# The local sign-in mode's banner (app/local/auth.py): its authorization server and dev machine client.
+AUTH_SERVER = re.compile(r"authorization server (http://127\.0\.0\.1:\d+) ")
+MACHINE_CLIENT = re.compile(r"curl -s -u (\S+?):(\S+) -d grant_type=client_credentials")
 
 
 class LocalServerError(RuntimeError):
@@ -33,12 +36,15 @@ class LocalServer:
         *,
         handler: str | None = None,
         backend: str = "sandbox",
+        auth: str | None = None,
         env: Mapping[str, str] | None = None,
         ready_timeout: float = 60.0,
     ) -> None:
         self.args = [sys.executable, "-m", "app.local", "--port", "0", "--backend", backend]
         if handler:
             self.args += ["--handler", handler]
+        if auth:
+            self.args += ["--auth", auth]
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         self.ready_timeout = ready_timeout
         self.output: list[str] = []  # every line it printed (stdout and stderr)
@@ -92,6 +98,18 @@ class LocalServer:
         """The sandbox's moto URL, from the banner (None with ``backend="aws"``)."""
         found = SANDBOX.search(self.text())
         return found.group(1) if found else None
+
+    @property
+    def auth_server_url(self) -> str | None:
+        """The local authorization server's issuer, from the banner (None unless ``auth="local"``)."""
+        found = AUTH_SERVER.search(self.text())
+        return found.group(1) if found else None
+
+    @property
+    def machine_client(self) -> tuple[str, str] | None:
+        """The local authorization server's dev machine client (id, secret), from the banner."""
+        found = MACHINE_CLIENT.search(self.text())
+        return (found.group(1), found.group(2)) if found else None
 
     def __enter__(self) -> LocalServer:
         return self.start()
