@@ -14,6 +14,7 @@ from mcp_types import INVALID_PARAMS, GetPromptResult, InputRequiredResult, Tool
 from app import __version__
 from app.config import Settings
 from app.lambda_ops import CatalogProvider, LambdaClients, LambdaOps, WritePolicy
+from app.renewal import Renewal
 from app.surface.resources import register_prompts, register_resources
 from app.surface.tools import register_tools
 
@@ -62,9 +63,13 @@ class LambdaOpsServer(MCPServer):
         return await super().get_prompt(name, arguments, context)
 
 
-def build_server(settings: Settings, ops: LambdaOps | None = None) -> MCPServer:
+def build_server(
+    settings: Settings, ops: LambdaOps | None = None, renewal: Renewal | None = None
+) -> MCPServer:
     """A new MCPServer with the whole surface registered. No AWS call and no I/O happen here: the
-    ``LambdaOps`` (and its boto3 clients) is built on the first tool call and reused after it."""
+    ``LambdaOps`` (and its boto3 clients) is built on the first tool call and reused after it — until
+    ``renewal`` drops it (after a SnapStart restore: credentials and clients are not shared between
+    restored environments)."""
     server = LambdaOpsServer(
         NAME,
         title="Lambda Ops",
@@ -76,6 +81,8 @@ def build_server(settings: Settings, ops: LambdaOps | None = None) -> MCPServer:
     )
     register_basics(server)
     lazy_ops = functools.cache(lambda: ops or build_ops(settings))
+    if renewal is not None:
+        renewal.register("LambdaOps (boto3 clients, credentials, runtime catalog)", lazy_ops.cache_clear)
     register_tools(server, lazy_ops)
     register_resources(server, lazy_ops)
     register_prompts(server)

@@ -21,6 +21,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.web.priming import is_priming
+
 INFO_KEY = "lambda_ops.request_info"
 SERVICE = "lambda-ops-mcp"
 NAMESPACE = "LambdaOpsMcp"
@@ -143,6 +145,11 @@ class RequestLog:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        if is_priming(scope):  # SnapStart priming during init (app/web/priming.py): not traffic
+            await self.app(scope, receive, send)
+            if self._known_tools is None:
+                self._known_tools = await self._tool_names()
+            return None
         info = RequestInfo()
         scope[INFO_KEY] = info
         status = 500
