@@ -29,7 +29,7 @@ from app.lambda_ops import (
 from app.lambda_ops.audit import DEFAULT_NAMES_PER_GROUP, MAX_NAMES_PER_GROUP
 from app.lambda_ops.functions import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from app.lambda_ops.upgrade_plan import DEFAULT_BUDGET_S, MAX_BUDGET_S
-from app.surface import render
+from app.surface import render, upgrade_metric
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -231,4 +231,6 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
             smoke_payload=_json(smoke_payload),
             budget_s=budget_s,
         )
+        if isinstance(outcome, UpgradeResult):
+            upgrade_metric.record(outcome)
         return result(outcome, render.upgrade)
