@@ -2,7 +2,8 @@
 
 - Before the snapshot: prime the handler — a few requests through its whole chain, in-process, on the event
   loop every invocation uses (app/web/priming.py) — so that the snapshot holds an environment that has
-  already served: a restored environment's first request does no first-time work.
+  already served: a restored environment's first request does no first-time work. Then collect garbage once
+  and freeze what survives (``gc.freeze``): init's objects are never scanned by a collection again.
 - After each restore: renew what must not be shared between the environments restored from one snapshot —
   the random module's state (seeded once at import; botocore's retry jitter and the SDK use it) and what the
   handler's builders registered in its ``Renewal`` (the LambdaOps with its boto3 clients and credentials;
@@ -14,6 +15,7 @@ tests use the PyPI package ``snapshot-restore-py``). Lambda runs the hooks only 
 
 from __future__ import annotations
 
+import gc
 import logging
 import random
 import time
@@ -45,6 +47,11 @@ def before_snapshot(assembly: Assembly) -> None:
     started = time.perf_counter()
     read_runtimes = not assembly.settings.runtime_catalog_refresh  # a refresh would fetch a web page
     served = prime(assembly.asgi, read_runtimes=read_runtimes)
+    # Everything init built lives as long as the environment: collect once, then move it out of the
+    # collector's reach. Otherwise the first full collection after the restore (a restored environment's
+    # first requests allocate enough to trigger one) scans all of it — milliseconds on the first request.
+    gc.collect()
+    gc.freeze()
     log.info(
         "primed before snapshot",
         extra={"priming": [f"{label} {status}" for label, status in served],

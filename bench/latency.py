@@ -33,7 +33,9 @@ json.dump({"cold": cold, "warm": times}, sys.stderr)
 """
 
 
-def probe(module: str, attr: str, calls: int, code_dir: Path | None) -> dict[str, object]:
+def probe(
+    module: str, attr: str, calls: int, code_dir: Path | None, extra_env: dict[str, str] | None = None
+) -> dict[str, object]:
     """One fresh process. ``code_dir`` first on sys.path: the built artifact, with its shipped bytecode."""
     paths = [str(code_dir)] if code_dir else []
     env = {
@@ -43,6 +45,7 @@ def probe(module: str, attr: str, calls: int, code_dir: Path | None) -> dict[str
         "POWERTOOLS_SERVICE_NAME": "bench",
         "POWERTOOLS_METRICS_NAMESPACE": "Bench",
         "POWERTOOLS_LOG_LEVEL": "INFO",  # as deployed: one request line and one EMF line per invocation
+        **(extra_env or {}),
     }
     # stdout carries the handler's logs; the probe reports on stderr's last line
     done = subprocess.run(
@@ -62,11 +65,19 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def measure(module: str, attr: str, *, runs: int, calls: int, code_dir: Path | None) -> dict[str, float]:
+def measure(
+    module: str,
+    attr: str,
+    *,
+    runs: int,
+    calls: int,
+    code_dir: Path | None,
+    extra_env: dict[str, str] | None = None,
+) -> dict[str, float]:
     colds: list[float] = []
     warm: list[float] = []
     for index in range(runs):
-        result = probe(module, attr, calls if index == 0 else 0, code_dir)
+        result = probe(module, attr, calls if index == 0 else 0, code_dir, extra_env)
         colds.append(float(result["cold"]))  # type: ignore[arg-type]
         warm.extend(result["warm"])  # type: ignore[arg-type]
     return {
