@@ -169,7 +169,7 @@ def test_function_targets_python313_arm64_with_the_app_handler(template: dict[st
     assert p["Architectures"] == ["arm64"]
     assert p["Handler"] == "app.handler.handler"
     assert p["CodeUri"] == "."
-    assert function(template)["Metadata"] == {"BuildMethod": "makefile"}
+    assert function(template)["Metadata"]["BuildMethod"] == "makefile"
     assert p["Timeout"] < 30, "HTTP API's integration timeout is 30 s"
 
 
