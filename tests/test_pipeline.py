@@ -288,3 +288,17 @@ def test_the_artifact_bucket_is_private_versioned_encrypted_and_tls_only() -> No
     (deny,) = resources["ArtifactBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert (deny["Effect"], deny["Action"]) == ("Deny", "s3:*")
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+@pytest.mark.parametrize("path", ["template.yaml", "infra/github-oidc.yaml"])
+def test_every_checkov_skip_carries_its_reason(path: str) -> None:
+    stack = yaml.load((ROOT / path).read_text(), Loader=_CfnLoader)
+    skips = [
+        (name, skip)
+        for name, resource in stack["Resources"].items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+    assert skips
+    for name, skip in skips:
+        assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), name
+        assert len(skip.get("comment", "")) >= 40, (name, skip["id"])  # a reason, not a label

@@ -245,3 +245,28 @@ def test_the_artifact_does_not_ship_the_hooks_module() -> None:
     artifact = ROOT / ".aws-sam" / "build" / "McpFunction"
     if artifact.is_dir():
         assert not list(artifact.glob("snapshot_restore_py*"))
+
+
+def test_priming_with_tracing_on_as_deployed() -> None:
+    """The template turns X-Ray on: priming runs outside any invocation (no trace header, no segment) and must
+    neither fail nor log errors; the first traced invocation after the restore serves."""
+    script = (
+        "import os, json\n"
+        "import app.handler as h\n"
+        "from snapshot_restore_py import get_after_restore, get_before_snapshot\n"
+        "for f, a, k in reversed(get_before_snapshot()): f(*a, **k)\n"
+        "for f, a, k in get_after_restore(): f(*a, **k)\n"
+        "os.environ['_X_AMZN_TRACE_ID'] = os.environ.pop('TRACE_AFTER_RESTORE')\n"
+        "from tests.helpers import LEGACY, LambdaContext, event, request\n"
+        "ev = event(body=request('ping'), headers={'mcp-protocol-version': LEGACY})\n"
+        "print('REPORT ' + json.dumps(h.handler(ev, LambdaContext())['statusCode']))\n"
+    )
+    extra = {
+        "LAMBDA_OPS_TRACING": "true",
+        "LAMBDA_TASK_ROOT": "/var/task",
+        "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:9",
+    }
+    report, out = _run(script, extra)
+    assert report == 200
+    assert '"level":"ERROR"' not in out
+    assert "primed before snapshot" in out
