@@ -264,7 +264,8 @@ def test_priming_with_tracing_on_as_deployed() -> None:
     extra = {
         "LAMBDA_OPS_TRACING": "true",
         "LAMBDA_TASK_ROOT": "/var/task",
-        "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:9",
+        "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:9",  # the discard port: nothing listens
+        "TRACE_AFTER_RESTORE": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
     }
     report, out = _run(script, extra)
     assert report == 200
