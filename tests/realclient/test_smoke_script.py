@@ -7,6 +7,7 @@ import os
 import secrets
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -28,7 +29,7 @@ def smoke(*args: str, client: tuple[str, str] | None = None) -> subprocess.Compl
 
 
 @pytest.fixture(scope="module")
-def gated() -> tuple[str, str, str]:
+def gated() -> Iterator[tuple[str, str, str]]:
     """(MCP URL, token endpoint, client secret) of a local server that requires the token it issues."""
     token, secret = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     with (
