@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     runtime_catalog_refresh: bool = Field(
         default=False, description="Try to refresh the runtime catalog from the AWS documentation page."
     )
+    # Confirmations (2026-07-28 requestState): the key ring and how long a question stays answerable.
+    request_state_secret_arn: str = Field(
+        default="",
+        description="ARN of the Secrets Manager secret whose value keys the requestState seal of "
+        "confirmations (the template creates it). Empty: a random key per process, for local runs only.",
+    )
+    request_state_ttl_s: int = Field(
+        default=300, ge=30, le=900, description="Seconds a confirmation question stays answerable."
+    )
 
     @field_validator("allowed_hosts", "allowed_origins", "write_function_prefixes", mode="before")
     @classmethod

@@ -51,7 +51,8 @@ def main() -> None:
     )
     print()
     print("output size: bytes an assistant receives to answer 'which functions use deprecated runtimes?'")
-    output_size_report(int(os.environ.get("BENCH_FUNCTIONS", "1000")))
+    if not output_size_report(int(os.environ.get("BENCH_FUNCTIONS", "1000"))):
+        sys.exit("output size target missed")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
 
 The server is ``app.surface.server.build_server(Settings())`` — the deployed surface, unchanged — with the
 tools, resources, prompts and completion handler the conformance suite's server scenarios call, added on top
-(names, contents and behaviour from ``@modelcontextprotocol/conformance`` 0.1.16's scenario sources). It is
+(names, contents and behaviour from ``@modelcontextprotocol/conformance`` 0.2.0-alpha.12's scenario
+sources; the 2026-07-28 multi-round-trip ones are in tests/conformance_input_required.py). It is
 wrapped by ``app.handler.build_handler(server=...)``: the same Mangum/edge/lifespan path as production.
 
 Deliberately NOT added: ``logging/setLevel`` and ``resources/subscribe``/``unsubscribe``. The deployed server
@@ -21,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -45,6 +46,7 @@ from app.config import Settings
 from app.handler import build_handler
 from app.surface.server import build_server
 from app.web.observability import LambdaHandler
+from tests.conformance_input_required import register_input_required_fixtures
 
 # A 1x1 PNG and a minimal (empty) WAV file.
 PNG_BASE64 = (
@@ -53,16 +55,28 @@ PNG_BASE64 = (
 WAV_BASE64 = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA="
 
 JSON_SCHEMA_2020_12_TOOL = "json_schema_2020_12_tool"
+# The schema of conformance 0.2.0-alpha.12's json-schema-2020-12 scenario (SEP-1613 and SEP-2106).
 JSON_SCHEMA_2020_12 = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
     "$defs": {
         "address": {
+            "$anchor": "addressDef",
             "type": "object",
             "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
         }
     },
-    "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"}},
+    "properties": {
+        "name": {"type": "string"},
+        "address": {"$ref": "#/$defs/address"},
+        "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+        "phone": {"type": "string"},
+        "email": {"type": "string"},
+    },
+    "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+    "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+    "then": {"required": ["phone"]},
+    "else": {"required": ["email"]},
     "additionalProperties": False,
 }
 
@@ -76,6 +90,7 @@ def build_conformance_server(settings: Settings | None = None) -> MCPServer:
     register_fixture_resources(server)
     register_fixture_prompts(server)
     register_completion(server)
+    register_input_required_fixtures(server)
     return server
 
 
@@ -228,6 +243,12 @@ def register_fixture_tools(server: MCPServer) -> None:
     async def test_reconnection(ctx: Context) -> str:
         await ctx.close_sse_stream()
         return "Reconnection test completed"
+
+    @server.tool(description="A parameter mirrored in the Mcp-Param-Region header, SEP-2243 (fixture).")
+    async def test_custom_headers(
+        region: Annotated[str, Field(description="A region", json_schema_extra={"x-mcp-header": "Region"})],
+    ) -> str:
+        return f"region={region}"
 
     @server.tool(
         name=JSON_SCHEMA_2020_12_TOOL,

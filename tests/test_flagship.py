@@ -74,3 +74,39 @@ def test_writes_are_refused_by_default_on_the_deployed_handler(moto_lambda: Any)
     assert "LAMBDA_OPS_ALLOW_WRITES" in result["content"][0]["text"]
     runtime = moto_lambda.get_function_configuration(FunctionName="coupon-validator-v1")["Runtime"]
     assert runtime == "nodejs14.x"
+
+
+def test_production_behind_an_alias_is_found_and_moved_only_after_its_version_passed(
+    moto_lambda: Any,
+) -> None:
+    """The trap $LATEST hides: orders-api-prod's $LATEST is on nodejs22.x, but prod serves version 2 on
+    nodejs16.x. The audit leads with it; the upgrade through the alias moves prod, verified."""
+    handler = build_handler(Settings(allow_writes=True))
+
+    def tool(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        message, headers = modern("tools/call", {"name": name, "arguments": arguments})
+        response = handler(event(body=message, headers=headers), LambdaContext())
+        assert response["statusCode"] == 200
+        result: dict[str, Any] = body_of(response)["result"]
+        assert not result.get("isError"), result
+        return result
+
+    text = tool("audit-runtimes", {"family": "nodejs"})["content"][0]["text"]
+    lead = "`orders-api-prod`: `$LATEST` on nodejs22.x, but alias `prod` → version 2 on nodejs16.x"
+    assert lead in text
+    assert text.index(lead) < text.index("audited on")  # what serves traffic comes first
+    arguments = {
+        "name": "orders-api-prod",
+        "target_runtime": "nodejs24.x",
+        "alias": "prod",
+        "smoke_payload": {},
+    }
+    plan = tool("update-function-runtime", arguments)["structuredContent"]
+    assert (plan["outcome"], plan["alias"]["version_before"]) == ("planned", "2")
+    assert moto_lambda.get_alias(FunctionName="orders-api-prod", Name="prod")["FunctionVersion"] == "2"
+    done = tool("update-function-runtime", {**arguments, "dry_run": False})["structuredContent"]
+    assert (done["outcome"], done["verified"]) == ("succeeded", True)
+    served = moto_lambda.get_alias(FunctionName="orders-api-prod", Name="prod")["FunctionVersion"]
+    assert served == done["alias"]["version_after"] == done["alias"]["published_version"]
+    version = moto_lambda.get_function_configuration(FunctionName="orders-api-prod", Qualifier=served)
+    assert version["Runtime"] == "nodejs24.x"

@@ -72,6 +72,7 @@ def test_subscriptions_listen_is_not_served(invoke: Invoke, accept: str, status:
     assert response["statusCode"] == status
     assert header(response, "content-type") == "application/json"
     assert body_of(response)["error"]["code"] == code  # the SDK's empty 406 is made a JSON-RPC error
+    assert body_of(response)["id"] == message["id"]  # ... that answers the request's id (SEP-2575)
 
 
 @pytest.mark.parametrize("name", ["http_api_v2", "rest_api_v1", "function_url"])
@@ -391,3 +392,41 @@ def test_unknown_prompts_and_missing_arguments_are_invalid_params(
         assert response["statusCode"] in (200, 400)
         assert body_of(response)["error"]["code"] == -32602
     assert '"level":"ERROR"' not in logs.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ({"headers": {"content-type": "text/plain"}}, 415),
+        ({"headers": {"accept": "text/event-stream"}}, 406),
+        ({"headers": {"mcp-protocol-version": "2030-01-01"}}, 400),
+        ({"headers": {"mcp-name": "other"}}, 400),
+    ],
+)
+def test_error_responses_echo_the_request_id(invoke: Invoke, change: dict[str, Any], status: int) -> None:
+    """2026-07-28 (SEP-2575): an error answers the request's id; null only when there was none to read."""
+    message, headers = modern("tools/call", {"name": "ping", "arguments": {}})
+    response = invoke(event(body=message, headers={**headers, **change["headers"]}))
+    assert response["statusCode"] == status
+    assert body_of(response)["id"] == message["id"]
+
+
+def test_unsupported_version_data_lists_what_discover_lists(invoke: Invoke) -> None:
+    discover, discover_headers = modern("server/discover")
+    supported = body_of(invoke(event(body=discover, headers=discover_headers)))["result"]["supportedVersions"]
+    message, headers = modern("server/discover")
+    response = invoke(event(body=message, headers={**headers, "mcp-protocol-version": "v999.0.0"}))
+    error = body_of(response)["error"]
+    assert (response["statusCode"], error["code"]) == (400, -32022)
+    assert error["data"] == {"supported": supported, "requested": "v999.0.0"}
+    assert LEGACY in error["message"]  # the handshake versions are still named
+
+
+@pytest.mark.parametrize("padded", ["  ping  ", "\tping", "ping \t"])
+def test_header_values_are_trimmed_before_the_sdk_compares_them(invoke: Invoke, padded: str) -> None:
+    """Regression: the SDK (mcp.shared.inbound, 2.3) compares Mcp-Name with the body verbatim and answered
+    -32020 for "  ping  "; RFC 9110 section 5.5 excludes that whitespace from the field value."""
+    message, headers = modern("tools/call", {"name": "ping", "arguments": {}})
+    response = invoke(event(body=message, headers={**headers, "mcp-name": padded}))
+    assert response["statusCode"] == 200, body_of(response)
+    assert body_of(response)["result"]["content"][0]["text"] == "Pong!"

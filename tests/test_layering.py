@@ -19,6 +19,7 @@ FORBIDDEN = {
     ),
     "web": ("app.surface", "app.lambda_ops", "app.handler", "app.snapstart", "app.local"),
     "surface": ("app.web", "app.handler", "app.snapstart", "app.local"),
+    "security": ("app.web", "app.surface", "app.lambda_ops", "app.handler", "app.snapstart", "app.local"),
 }  # fmt: skip
 
 

@@ -246,6 +246,7 @@ def test_banner() -> None:
     assert json.loads(snippet) == {"mcpServers": {"lambda-ops": {"type": "http", "url": url}}}
     assert "50 functions" in text
     assert "writes enabled" in text
+    assert "random key of this process" in text  # said at startup: no deployment key locally
 
 
 @pytest.mark.realclient

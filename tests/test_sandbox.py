@@ -19,7 +19,7 @@ from moto import mock_aws
 
 from app.local.sandbox import Sandbox, SandboxInfo, clients
 from app.local.seed import code_zip, create_function_request, family, seed_account
-from app.local.seed_data import FUNCTIONS, ROLE_NAME, SECRET_VALUES
+from app.local.seed_data import FUNCTIONS, LAYERS, ROLE_NAME, SECRET_VALUES
 
 CURRENT_AND_DEPRECATED = {
     "nodejs22.x", "nodejs20.x", "nodejs18.x", "nodejs16.x", "nodejs14.x", "nodejs12.x",
@@ -108,6 +108,22 @@ def test_seed_account_creates_every_function_as_configured() -> None:
     runtimes = collections.Counter(f.get("Runtime") for f in listed.values())
     assert runtimes["nodejs16.x"] >= 2
     assert runtimes["nodejs14.x"] >= 2
+    # published versions keep their runtimes; aliases point where the seed data says; layers declare theirs
+    for seeded in FUNCTIONS:
+        versions = lam.list_versions_by_function(FunctionName=seeded.name)["Versions"]
+        assert [v.get("Runtime") for v in versions if v["Version"] != "$LATEST"] == list(seeded.versions)
+        aliases = {a["Name"]: a for a in lam.list_aliases(FunctionName=seeded.name)["Aliases"]}
+        assert set(aliases) == set(seeded.aliases)
+        for name, target in seeded.aliases.items():
+            primary, weights = target if isinstance(target, tuple) else (target, None)
+            assert aliases[name]["FunctionVersion"] == primary
+            assert (aliases[name].get("RoutingConfig") or {}).get("AdditionalVersionWeights") == weights
+        layers = [layer["Arn"].split(":")[-2] for layer in listed[seeded.name].get("Layers", [])]
+        assert layers == list(seeded.layers)
+    assert any(isinstance(t, tuple) for f in FUNCTIONS for t in f.aliases.values())  # one weighted alias
+    declared = {layer.name: layer.runtimes for layer in LAYERS}
+    assert declared["numpy-pandas-py38"] == ("python3.8",)
+    assert declared["acme-common-utils"] is None
 
 
 @pytest.fixture

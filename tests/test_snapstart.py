@@ -95,6 +95,8 @@ LAMBDA_ENV = {
     "AWS_ACCESS_KEY_ID": "AKIDINIT",
     "AWS_SECRET_ACCESS_KEY": "not-a-secret",
     "LAMBDA_OPS_TRACING": "false",
+    # As deployed: the confirmation key lives in Secrets Manager — read on first need, never during init.
+    "LAMBDA_OPS_REQUEST_STATE_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:s-rs-AbCdEf",
     "POWERTOOLS_SERVICE_NAME": "lambda-ops-mcp",
     "POWERTOOLS_METRICS_NAMESPACE": "LambdaOpsMcp",
 }
@@ -156,7 +158,8 @@ def test_priming_is_logged_once_and_not_counted_as_traffic(lifecycle: tuple[dict
     primed = [x for x in lines if x.get("message") == "primed before snapshot"]
     assert len(primed) == 1
     assert primed[0]["priming"][0] == "initialize 200"
-    assert any(x.get("message") == "renewed after restore" for x in lines)
+    (renewed,) = [x for x in lines if x.get("message") == "renewed after restore"]
+    assert [what.split(" (")[0] for what in renewed["renewed"]] == ["request-state keys", "LambdaOps"]
     requests_logged = [x for x in lines if x.get("message") == "mcp request"]
     assert len(requests_logged) == 3  # the three real requests, none of the priming ones
     counted = [x["Requests"] for x in lines if "_aws" in x and "Requests" in x]

@@ -22,8 +22,19 @@ READ_ACTIONS = {
     "lambda:GetFunctionConfiguration",
     "lambda:ListTags",
     "lambda:GetFunctionConcurrency",
+    "lambda:ListAliases",
+    "lambda:GetAlias",
+    "lambda:GetProvisionedConcurrencyConfig",
+    "lambda:GetLayerVersion",
 }
-WRITE_ACTIONS = {"lambda:InvokeFunction", "lambda:UpdateFunctionConfiguration"}
+WRITE_ACTIONS = {
+    "lambda:InvokeFunction",
+    "lambda:UpdateFunctionConfiguration",
+    "lambda:PublishVersion",
+    "lambda:UpdateAlias",
+}
+LAYER_VERSION_ARN = "arn:${AWS::Partition}:lambda:${AWS::Region}:*:layer:*:*"
+SECRET_ACTIONS = {"secretsmanager:GetSecretValue"}
 FUNCTION_ARN = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
 API_TYPES = {"AWS::Serverless::HttpApi", "AWS::Serverless::Api"}
 
@@ -139,6 +150,12 @@ def privilege_problems(template: dict[str, Any]) -> list[str]:
         actions, resources = set(as_list(statement["Action"])), as_list(statement["Resource"])
         if statement.get("Effect") != "Allow" or "NotAction" in statement or "NotResource" in statement:
             problems.append(f"unexpected statement form: {statement}")
+        if actions & SECRET_ACTIONS or any(a.startswith("secretsmanager:") for a in actions):
+            if actions != SECRET_ACTIONS or resources != [{"Ref": "RequestStateSecret"}]:
+                problems.append(
+                    f"secret access beyond GetSecretValue on the request-state secret: {statement}"
+                )
+            continue
         if "*" in resources and actions != {"lambda:ListFunctions"}:
             problems.append(f"actions other than lambda:ListFunctions on '*': {sorted(actions)}")
         if unknown := actions - READ_ACTIONS - WRITE_ACTIONS:
@@ -150,6 +167,9 @@ def privilege_problems(template: dict[str, Any]) -> list[str]:
                 problems.append(f"write actions without the AllowWrites condition: {statement}")
             if resources != [{"Fn::Sub": FUNCTION_ARN + "${WriteFunctionPrefix}*"}]:
                 problems.append(f"write actions not scoped to the prefix: {resources}")
+        elif actions == {"lambda:GetLayerVersion"}:
+            if resources != [{"Fn::Sub": LAYER_VERSION_ARN}]:
+                problems.append(f"GetLayerVersion on something other than layer versions: {resources}")
         elif actions - {"lambda:ListFunctions"} and resources != [{"Fn::Sub": FUNCTION_ARN + "*"}]:
             problems.append(f"read actions on an unexpected resource: {resources}")
     return problems
@@ -215,7 +235,25 @@ def test_routes_send_mcp_and_mcp_slash_to_the_function(template: dict[str, Any])
 def test_least_privilege(template: dict[str, Any]) -> None:
     assert privilege_problems(template) == []
     granted = set().union(*(as_list(s["Action"]) for _, s in statements(template)))
-    assert granted == READ_ACTIONS | WRITE_ACTIONS
+    assert granted == READ_ACTIONS | WRITE_ACTIONS | SECRET_ACTIONS
+
+
+def test_every_call_the_domain_makes_is_granted(template: dict[str, Any]) -> None:
+    """The Lambda operations app/lambda_ops calls (boto3 method names, read from the source) are exactly the
+    granted actions: nothing missing, and nothing extra but GetFunctionConcurrency, which GetFunction needs to
+    return the Concurrency block (Invoke is lambda:InvokeFunction)."""
+    import re
+    from pathlib import Path
+
+    source = "\n".join(p.read_text() for p in Path("app/lambda_ops").glob("*.py"))
+    called = set(re.findall(r"\.(?:control|client|invoke_client)\.([a-z_]+)\(", source))
+    called |= set(re.findall(r"self\.control\.([a-z_]+)\(", source))
+    called |= set(re.findall(r"\bclient\.([a-z_]+)\(", source))
+    actions = {"lambda:" + "".join(w.title() for w in name.split("_")) for name in called}
+    actions = {"lambda:InvokeFunction" if a == "lambda:Invoke" else a for a in actions}
+    granted = {a for _, s in statements(template) for a in as_list(s["Action"]) if a.startswith("lambda:")}
+    assert actions <= granted
+    assert granted - actions == {"lambda:GetFunctionConcurrency"}
 
 
 def test_a_write_enabled_deployment_needs_a_prefix(template: dict[str, Any]) -> None:
@@ -252,11 +290,35 @@ def test_settings_accept_the_template_defaults(
     parameters = template["Parameters"]
     for name, value in env(template).items():
         if name.startswith("LAMBDA_OPS_"):
-            resolved = parameters[value["Ref"]]["Default"] if isinstance(value, dict) else value
+            if isinstance(value, dict) and value["Ref"] not in parameters:  # a resource: its ARN
+                resolved = f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{value['Ref']}-AbCdEf"
+            else:
+                resolved = parameters[value["Ref"]]["Default"] if isinstance(value, dict) else value
             monkeypatch.setenv(name, str(resolved))
     settings = Settings()
     assert settings.allow_writes is False
     assert settings.tracing is True
+    assert settings.request_state_secret_arn.startswith("arn:aws:secretsmanager:")
+
+
+def test_the_request_state_key_is_a_generated_secret_only_the_function_reads(
+    template: dict[str, Any],
+) -> None:
+    secret = template["Resources"]["RequestStateSecret"]
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    generated = secret["Properties"]["GenerateSecretString"]
+    assert generated["PasswordLength"] >= 32  # the SDK's AES-GCM codec refuses shorter keys
+    assert "SecretString" not in secret["Properties"]  # never a value written into the template
+    assert env(template)["LAMBDA_OPS_REQUEST_STATE_SECRET_ARN"] == {"Ref": "RequestStateSecret"}
+    granted = [s for _, s in statements(template) if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
+    assert granted == [
+        {
+            "Sid": "ReadRequestStateKey",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": {"Ref": "RequestStateSecret"},
+        }
+    ]
 
 
 def test_outputs(template: dict[str, Any]) -> None:
@@ -306,7 +368,22 @@ WRITE = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": {"Fn:
         (privilege_problems, "Conditions/WritesAllowed", {"Fn::Equals": ["true", "true"]}),
         (privilege_problems, f"{FN}/Policies/0/Statement/2/Fn::If/2", WRITE),
         (privilege_problems, f"{FN}/Policies/1", "AWSLambdaRole"),
+        (privilege_problems, f"{FN}/Policies/0/Statement/3/Resource", {"Fn::Sub": FUNCTION_ARN + "*"}),
+        (
+            privilege_problems,
+            f"{FN}/Policies/0/Statement/3/Action",
+            ["lambda:GetLayerVersion", "lambda:GetAlias"],
+        ),
+        (
+            privilege_problems,
+            f"{FN}/Policies/0/Statement/4/Fn::If/1/Resource",
+            {"Fn::Sub": FUNCTION_ARN + "*"},
+        ),
+        (privilege_problems, f"{FN}/Policies/0/Statement/4/Fn::If/2", WRITE),
         (settings_problems, f"{FN}/Environment/Variables/LAMBDA_OPS_ALLOW_WRITE", "true"),
+        (privilege_problems, f"{FN}/Policies/0/Statement/5/Resource", "*"),
+        (privilege_problems, f"{FN}/Policies/0/Statement/5/Action", "secretsmanager:*"),
+        (privilege_problems, f"{FN}/Policies/0/Statement/1/Action", "secretsmanager:GetSecretValue"),
     ],
 )
 def test_the_checks_catch_a_broken_template(check: Any, path: str, value: Any) -> None:

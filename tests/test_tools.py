@@ -149,6 +149,7 @@ def test_list_functions_filters_by_family_and_stays_compact(moto_lambda: Any) ->
     assert sorted(f["name"] for f in page["functions"]) == expected
     assert set(page["functions"][0]) == {
         "name",
+        "version",
         "runtime",
         "runtime_status",
         "architecture",

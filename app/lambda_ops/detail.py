@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from app.lambda_ops.deployment import AliasInfo, LayerInfo, describe_aliases, read_layers
 from app.lambda_ops.errors import aws_call
 from app.lambda_ops.runtimes import RuntimeCatalog, RuntimeStatus
 
@@ -49,7 +50,17 @@ class FunctionDetail(BaseModel):
     role: str | None = Field(description="Execution role ARN.")
     environment_variable_names: list[str] = Field(description="Names only: values are never returned.")
     kms_key_arn: str | None = Field(description="Customer managed key for environment encryption, if any.")
-    layers: list[str] = Field(description="Layer version ARNs.")
+    layers: list[LayerInfo] = Field(
+        description="Layer versions: ARN and the runtimes and architectures each declares it was built for."
+    )
+    aliases: list[AliasInfo] = Field(
+        default_factory=list,
+        description="Aliases: the version each points to, weighted routing, and the runtime each version "
+        "serves (a published version keeps the runtime it was published with).",
+    )
+    deployment_note: str | None = Field(
+        default=None, description="What about aliases or layers could not be read, if anything."
+    )
     vpc_subnet_ids: list[str] = Field(description="VPC subnets, if attached to a VPC.")
     vpc_security_group_ids: list[str] = Field(description="VPC security groups, if attached to a VPC.")
     tracing_mode: str | None = Field(description="X-Ray tracing: Active or PassThrough.")
@@ -106,7 +117,11 @@ def sanitise(response: Mapping[str, Any], catalog: RuntimeCatalog, today: date) 
         role=config.get("Role"),
         environment_variable_names=sorted(variables),
         kms_key_arn=config.get("KMSKeyArn"),
-        layers=[str(layer.get("Arn")) for layer in config.get("Layers") or [] if layer.get("Arn")],
+        layers=[
+            LayerInfo(arn=str(layer["Arn"]), compatible_runtimes=None, compatible_architectures=None)
+            for layer in config.get("Layers") or []
+            if layer.get("Arn")
+        ],
         vpc_subnet_ids=list(vpc.get("SubnetIds") or []),
         vpc_security_group_ids=list(vpc.get("SecurityGroupIds") or []),
         tracing_mode=(config.get("TracingConfig") or {}).get("Mode"),
@@ -130,7 +145,13 @@ def get_function_detail(
     client: LambdaClient, name: str, catalog: RuntimeCatalog, today: date
 ) -> FunctionDetail:
     """One ``GetFunction`` call: configuration, code info, tags (if lambda:ListTags is allowed) and
-    reserved concurrency come back together."""
+    reserved concurrency come back together; then the aliases (``ListAliases``, and the runtime of each
+    aliased version) and each layer's declared compatibility (``GetLayerVersion``)."""
     with aws_call("GetFunction", name):
         response = client.get_function(FunctionName=name)
-    return sanitise(response, catalog, today)
+    detail = sanitise(response, catalog, today)
+    config: Mapping[str, Any] = response.get("Configuration", {})
+    detail.layers = read_layers(client, config)
+    if config.get("Version") in (None, "$LATEST"):  # a qualified name reads one version: no alias listing
+        detail.aliases, detail.deployment_note = describe_aliases(client, detail.name, config.get("Runtime"))
+    return detail

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import TypeVar
 
-from app.lambda_ops.audit import DEFAULT_NAMES_PER_GROUP, RuntimeAudit, audit_runtimes
+from app.lambda_ops.audit import DEFAULT_NAMES_PER_GROUP, DEFAULT_ROUTES, RuntimeAudit, audit_runtimes
 from app.lambda_ops.clients import LambdaClients
 from app.lambda_ops.detail import FunctionDetail, get_function_detail
 from app.lambda_ops.errors import OpsError, OpsFailure, aws_call, invalid
@@ -89,6 +89,7 @@ class LambdaOps:
         page_size: int = DEFAULT_PAGE_SIZE,
         runtime: str | None = None,
         name_prefix: str | None = None,
+        include_versions: bool = False,
     ) -> FunctionPage | OpsError:
         """One page of compact function entries (see ``functions`` for the marker contract)."""
 
@@ -101,6 +102,7 @@ class LambdaOps:
                 page_size=page_size,
                 runtime=runtime,
                 name_prefix=name_prefix,
+                include_versions=include_versions,
                 clock=self.clock,
             )
 
@@ -115,7 +117,11 @@ class LambdaOps:
         return self._guard(run)
 
     def audit_runtimes(
-        self, *, family: str | None = None, names_per_group: int = DEFAULT_NAMES_PER_GROUP
+        self,
+        *,
+        family: str | None = None,
+        names_per_group: int = DEFAULT_NAMES_PER_GROUP,
+        routes_limit: int = DEFAULT_ROUTES,
     ) -> RuntimeAudit | OpsError:
         """Every function of the account grouped by runtime, worst status first."""
 
@@ -126,6 +132,7 @@ class LambdaOps:
                 self.today(),
                 family=family,
                 names_per_group=names_per_group,
+                routes_limit=routes_limit,
                 clock=self.clock,
             )
 
@@ -137,23 +144,30 @@ class LambdaOps:
         """A synchronous invoke (a write: gated by the policy before any AWS call)."""
 
         def run() -> InvokeResult:
-            function = _required(name)
-            data = validate_payload(payload)
-            refusal = self.policy.check_name(function)
-            if refusal is not None:
-                raise refusal
-            if self.policy.needs_tags:
-                with aws_call("GetFunctionConfiguration", function):
-                    arn = self.clients.control.get_function_configuration(FunctionName=function)[
-                        "FunctionArn"
-                    ]
-                with aws_call("ListTags", function):
-                    tags = self.clients.control.list_tags(Resource=arn).get("Tags", {})
-                if (refusal := self.policy.check_tags(function, tags)) is not None:
-                    raise refusal
+            function, data = self._invoke_target(name, payload)
             return invoke_function(self.clients.invoke, function, data, log_tail=log_tail)
 
         return self._guard(run)
+
+    def check_invoke(self, name: str, payload: str | None = None) -> str | OpsError:
+        """What ``invoke`` checks before invoking (name, payload, write policy), without invoking: the
+        function's name, or the error ``invoke`` would answer. Reads only."""
+        return self._guard(lambda: self._invoke_target(name, payload)[0])
+
+    def _invoke_target(self, name: str, payload: str | None) -> tuple[str, bytes]:
+        function = _required(name)
+        data = validate_payload(payload)
+        refusal = self.policy.check_name(function)
+        if refusal is not None:
+            raise refusal
+        if self.policy.needs_tags:
+            with aws_call("GetFunctionConfiguration", function):
+                arn = self.clients.control.get_function_configuration(FunctionName=function)["FunctionArn"]
+            with aws_call("ListTags", function):
+                tags = self.clients.control.list_tags(Resource=arn).get("Tags", {})
+            if (refusal := self.policy.check_tags(function, tags)) is not None:
+                raise refusal
+        return function, data
 
     def update_runtime(
         self,
@@ -165,8 +179,12 @@ class LambdaOps:
         allow_downgrade: bool = False,
         smoke_payload: str | None = None,
         budget_s: float = DEFAULT_BUDGET_S,
+        alias: str | None = None,
+        allow_layer_mismatch: bool = False,
+        ship_latest_code: bool = False,
     ) -> UpgradeResult | OpsError:
-        """The safe upgrade (``upgrade``): a plan if ``dry_run``, else update, wait, smoke test, rollback."""
+        """The safe upgrade (``upgrade``): a plan if ``dry_run``, else update, wait, smoke test, rollback;
+        with ``alias``, ships through it (``upgrade_ship``)."""
         options = UpgradeOptions(
             target_runtime=target_runtime.strip(),
             dry_run=dry_run,
@@ -174,6 +192,9 @@ class LambdaOps:
             allow_downgrade=allow_downgrade,
             smoke_payload=smoke_payload,
             budget_s=budget_s,
+            alias=alias,
+            allow_layer_mismatch=allow_layer_mismatch,
+            ship_latest_code=ship_latest_code,
         )
 
         def run() -> UpgradeResult:

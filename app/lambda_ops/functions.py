@@ -2,7 +2,10 @@
 
 Marker contract: no marker (or an empty one) → the first page; a returned ``next_marker`` → there are more
 functions, pass it back for the next page; ``next_marker`` null → that was the last page. Markers are
-AWS's own ``ListFunctions`` markers, passed through unchanged.
+AWS's own ``ListFunctions`` markers, passed through unchanged. With ``include_versions`` the listing is
+``ListFunctions`` with ``FunctionVersion=ALL``: every published version is an entry of its own (after its
+function's ``$LATEST``), and the filters apply to each — ``runtime='nodejs16.x'`` then also finds versions
+still on nodejs16.x whose function's ``$LATEST`` moved on. Pass the same ``include_versions`` with a marker.
 
 Filtering happens here, over ``ListFunctions`` pages (AWS can't filter). Without filters a page is one AWS
 page of ``page_size`` functions. With filters the server keeps reading AWS pages — each one asking AWS for
@@ -37,6 +40,9 @@ class FunctionSummary(BaseModel):
     """The compact form of one function."""
 
     name: str = Field(description="Function name.")
+    version: str = Field(
+        default="$LATEST", description="$LATEST, or a published version's number (include_versions)."
+    )
     runtime: str | None = Field(description="Runtime identifier; null for container image functions.")
     runtime_status: RuntimeStatus = Field(description="Status of the runtime today.")
     architecture: str | None = Field(description="x86_64 or arm64.")
@@ -56,6 +62,9 @@ class FunctionPage(BaseModel):
     page_size: int = Field(description="The page size used.")
     runtime_filter: str | None = Field(description="The runtime or runtime family filter applied, if any.")
     name_prefix: str | None = Field(description="The name prefix filter applied, if any.")
+    include_versions: bool = Field(
+        default=False, description="True: published versions are listed too, each as its own entry."
+    )
     scanned: int = Field(description="How many functions were read from AWS to build this page.")
     note: str | None = Field(default=None, description="How to read this page, when not obvious.")
 
@@ -99,6 +108,7 @@ def summarise(config: Mapping[str, Any], catalog: RuntimeCatalog, today: date) -
     architectures = config.get("Architectures") or []
     return FunctionSummary(
         name=str(config["FunctionName"]),
+        version=str(config.get("Version") or "$LATEST"),
         runtime=runtime,
         runtime_status=catalog.status(runtime, today),
         architecture=architectures[0] if architectures else None,
@@ -119,6 +129,7 @@ def list_functions_page(
     page_size: int = DEFAULT_PAGE_SIZE,
     runtime: str | None = None,
     name_prefix: str | None = None,
+    include_versions: bool = False,
     clock: Callable[[], float] = time.monotonic,
 ) -> FunctionPage:
     if not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -129,6 +140,8 @@ def list_functions_page(
     next_marker, scanned, calls = marker or None, 0, 0
     while True:
         request: dict[str, Any] = {"MaxItems": page_size - len(found)}
+        if include_versions:
+            request["FunctionVersion"] = "ALL"  # markers of this listing only work with it: keep it set
         if next_marker:
             request["Marker"] = next_marker
         with aws_call("ListFunctions"):
@@ -160,6 +173,7 @@ def list_functions_page(
         page_size=page_size,
         runtime_filter=wanted.runtime,
         name_prefix=wanted.name_prefix,
+        include_versions=include_versions,
         scanned=scanned,
         note=note,
     )

@@ -39,6 +39,11 @@ class InvokeResult(BaseModel):
     payload_truncated: bool = Field(description="True if payload holds only the first 16 KiB.")
     payload_is_json: bool = Field(description="True if the full response parsed as JSON.")
     log_tail: str | None = Field(description="The last 4 KB of the invocation's log, if requested.")
+    invoked: bool = Field(
+        default=True,
+        description="False: not invoked — the user declined or cancelled the confirmation; nothing ran "
+        "(status_code is then 0).",
+    )
 
 
 def validate_payload(payload: str | None) -> bytes:
@@ -72,14 +77,19 @@ def decode_log(encoded: str | None) -> str | None:
     return _text(raw[-LOG_TAIL_BYTES:])
 
 
-def invoke_function(client: LambdaClient, name: str, data: bytes, *, log_tail: bool = False) -> InvokeResult:
-    """One RequestResponse invoke of an already validated payload (see ``validate_payload``)."""
+def invoke_function(
+    client: LambdaClient, name: str, data: bytes, *, log_tail: bool = False, qualifier: str | None = None
+) -> InvokeResult:
+    """One RequestResponse invoke of an already validated payload (see ``validate_payload``); ``qualifier``
+    invokes a published version or alias instead of ``$LATEST``."""
     request: dict[str, Any] = {
         "FunctionName": name,
         "InvocationType": "RequestResponse",
         "Payload": data,
         "LogType": "Tail" if log_tail else "None",
     }
+    if qualifier is not None:
+        request["Qualifier"] = qualifier
     with aws_call("Invoke", name, may_have_run=True):
         response = client.invoke(**request)
         body = response["Payload"].read() if response.get("Payload") is not None else b""

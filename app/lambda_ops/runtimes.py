@@ -66,6 +66,12 @@ class Runtime(BaseModel):
     container_only: bool = Field(
         default=False, description="Only offered as a container base image: not a .zip runtime."
     )
+    architectures: tuple[str, ...] | None = Field(
+        default=None, description="Instruction set architectures offered (x86_64, arm64); null: unknown."
+    )
+    snap_start: bool | None = Field(
+        default=None, description="Whether Lambda SnapStart supports this runtime; null: unknown."
+    )
 
 
 @dataclass(frozen=True)

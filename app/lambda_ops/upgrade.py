@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from app.lambda_ops.clients import LambdaClients
 from app.lambda_ops.errors import ErrorKind, OpsError, OpsFailure, aws_call, invalid
@@ -20,19 +20,20 @@ from app.lambda_ops.invoke import InvokeResult, invoke_function, validate_payloa
 from app.lambda_ops.policy import WritePolicy, function_name_of
 from app.lambda_ops.runtimes import RuntimeCatalog, RuntimeStatus
 from app.lambda_ops.update_wait import Observed, RuntimeUpdater
+from app.lambda_ops.upgrade_alias import extend_plan, validate_alias
 from app.lambda_ops.upgrade_plan import (
     MAX_BUDGET_S,
     MIN_SMOKE_S,
     ROLLBACK_RESERVE_S,
+    Action,
     Outcome,
-    Plan,
     UpgradeOptions,
     UpgradeResult,
     UpgradeStep,
     make_plan,
 )
+from app.lambda_ops.upgrade_ship import AliasShipper, dry_run_message
 
-Action = Literal["update", "wait", "smoke_invoke", "rollback", "rollback_wait"]
 _AMBIGUOUS = frozenset({ErrorKind.TIMEOUT, ErrorKind.CONNECTION, ErrorKind.SERVICE_ERROR, ErrorKind.CONFLICT})
 
 
@@ -45,6 +46,7 @@ class _Run:
     deadline: float
     base: dict[str, Any]
     steps: list[UpgradeStep] = field(default_factory=list)
+    updated: bool = True  # False on the alias path when $LATEST was already on the target
 
 
 class UpgradeRunner:
@@ -73,6 +75,7 @@ class UpgradeRunner:
                 f"budget_s must be above 0 and at most {MAX_BUDGET_S:.0f} s, got {options.budget_s}."
             )
         smoke = validate_payload(options.smoke_payload) if options.smoke_payload is not None else None
+        alias = validate_alias(options.alias)
         refusal = self.policy.check_name(function)  # decided before any AWS call
         if refusal is not None and not options.dry_run:
             raise refusal
@@ -84,6 +87,7 @@ class UpgradeRunner:
             if refusal is not None and not options.dry_run:
                 raise refusal
         plan = make_plan(config, options, self.catalog, self.today, refusal)
+        state = extend_plan(plan, config, options, self.catalog.get(target), self.clients.control, alias)
         current = config.get("Runtime")
         base = {
             "function_name": function_name_of(function),
@@ -93,8 +97,12 @@ class UpgradeRunner:
             "checks": plan.checks,
             "warnings": plan.warnings,
             "rollback_possible": plan.rollback_possible,
+            "alias": state.change() if state else None,
         }
-        if current == target:
+        ships = state is not None and (
+            state.version_config.get("Runtime") != target or len(state.weights) > 1
+        )
+        if current == target and not ships:
             status = config.get("LastUpdateStatus")
             message = f"Already on {target} (last update status {status}): nothing to do."
             return UpgradeResult(
@@ -105,7 +113,11 @@ class UpgradeRunner:
                 message=message,
             )
         if options.dry_run:
-            return self._dry_run(plan, base, current, options, smoke is not None)
+            message = dry_run_message(plan.failed, current, options, state)
+            outcome = Outcome.REFUSED if plan.failed else Outcome.PLANNED
+            return UpgradeResult(
+                **base, outcome=outcome, verified=False, final_runtime=current, message=message
+            )
         if plan.failed:
             busy = any(c.name == "function_ready" for c in plan.failed)
             reasons = "; ".join(c.detail for c in plan.failed)
@@ -117,15 +129,21 @@ class UpgradeRunner:
                 )
             )
         run = _Run(function, current, target, entered, entered + options.budget_s, base)
+        if state is not None and smoke is not None and current == target:  # publish $LATEST as it is
+            run.updated = False
+            seen = Observed(str(config.get("LastUpdateStatus")), current, config.get("RevisionId"))
+            return AliasShipper(self, run, state).ship(seen, smoke)
         try:
             self.aws.update(function, target, config.get("RevisionId"))
         except OpsFailure as failure:
             if not self._took_effect_anyway(run, failure):
                 raise  # AWS rejected it and the function is not on the target: nothing changed
         else:
-            self._step(run, "update", True, target, f"UpdateFunctionConfiguration accepted Runtime={target}")
+            self.step(run, "update", True, target, f"UpdateFunctionConfiguration accepted Runtime={target}")
         try:
             seen = self._wait(run, target, "wait")
+            if state is not None and smoke is not None and seen.on(target):
+                return AliasShipper(self, run, state).ship(seen, smoke)
             return self._after_update(run, seen, smoke, options.budget_s)
         except Exception as error:  # the runtime may have changed: say so, never a bare error
             return self._unverified(run, f"{type(error).__name__}: {error}"[:300])
@@ -143,12 +161,12 @@ class UpgradeRunner:
         if runtime == run.previous:
             return False
         detail = f"{failure.error.message} — but the function now reads Runtime={runtime or 'unknown'}"
-        self._step(run, "update", runtime == run.target, runtime, detail)
+        self.step(run, "update", runtime == run.target, runtime, detail)
         return True
 
     def _unverified(self, run: _Run, reason: str) -> UpgradeResult:
         name = function_name_of(run.function)
-        return self._result(
+        return self.result(
             run,
             Observed("Unknown", None),  # not read back: the final runtime is not known
             Outcome.UNVERIFIED,
@@ -158,27 +176,13 @@ class UpgradeRunner:
             f"last_update_status Successful; update-function-runtime with target {run.previous} rolls back.",
         )
 
-    def _dry_run(
-        self, plan: Plan, base: dict[str, Any], current: str | None, options: UpgradeOptions, smoke: bool
-    ) -> UpgradeResult:
-        if plan.failed:
-            message = "Dry run, nothing changed. Would refuse: " + "; ".join(c.detail for c in plan.failed)
-        else:
-            message = (
-                f"Dry run, nothing changed. Would update {current} → {options.target_runtime} and wait up to "
-                f"{options.budget_s:.0f} s for AWS to apply it"
-                + (", then smoke test it and roll back on a function error." if smoke else ".")
-            )
-        outcome = Outcome.REFUSED if plan.failed else Outcome.PLANNED
-        return UpgradeResult(**base, outcome=outcome, verified=False, final_runtime=current, message=message)
-
     def _after_update(self, run: _Run, seen: Observed, smoke: bytes | None, budget_s: float) -> UpgradeResult:
         target, previous = run.target, run.previous
         check = f"Read the function again (get-function '{function_name_of(run.function)}')"
         if seen.status == "Failed":
-            return self._result(run, seen, Outcome.FAILED, f"AWS failed to apply {target}: {seen.reason}")
+            return self.result(run, seen, Outcome.FAILED, f"AWS failed to apply {target}: {seen.reason}")
         if not seen.on(target):
-            return self._result(
+            return self.result(
                 run,
                 seen,
                 Outcome.IN_PROGRESS,
@@ -187,11 +191,11 @@ class UpgradeRunner:
                 how_to_check=f"{check}: last_update_status must be Successful with runtime {target}.",
             )
         if smoke is None:
-            return self._result(run, seen, Outcome.SUCCEEDED, f"Verified: now on {target} (was {previous}).")
+            return self.result(run, seen, Outcome.SUCCEEDED, f"Verified: now on {target} (was {previous}).")
         allowed = run.deadline - self.clock() - ROLLBACK_RESERVE_S
         if allowed < MIN_SMOKE_S:
-            self._step(run, "smoke_invoke", False, target, "not run: no time left in budget_s")
-            return self._result(
+            self.step(run, "smoke_invoke", False, target, "not run: no time left in budget_s")
+            return self.result(
                 run,
                 seen,
                 Outcome.SMOKE_TEST_ERROR,
@@ -201,8 +205,8 @@ class UpgradeRunner:
         try:
             tested = invoke_function(self.clients.invoke_within(allowed), run.function, smoke)
         except OpsFailure as failure:
-            self._step(run, "smoke_invoke", False, target, failure.error.message)
-            return self._result(
+            self.step(run, "smoke_invoke", False, target, failure.error.message)
+            return self.result(
                 run,
                 seen,
                 Outcome.SMOKE_TEST_ERROR,
@@ -211,14 +215,23 @@ class UpgradeRunner:
             )
         passed = tested.function_error is None
         outcome_text = f"function error: {tested.function_error}" if not passed else "no function error"
-        self._step(run, "smoke_invoke", passed, target, outcome_text)
+        self.step(run, "smoke_invoke", passed, target, outcome_text)
         if passed:
             message = f"Verified: now on {target} (was {previous}) and the smoke test passed."
-            return self._result(run, seen, Outcome.SUCCEEDED, message, smoke_test=tested)
+            return self.result(run, seen, Outcome.SUCCEEDED, message, smoke_test=tested)
         failed = f"The smoke test failed on {target} ({tested.function_error} function error)"
+        return self.smoke_failed(run, seen, failed, tested)
+
+    def smoke_failed(self, run: _Run, seen: Observed, failed: str, tested: InvokeResult) -> UpgradeResult:
+        """Restores $LATEST's runtime after a failed smoke test (when this run changed it)."""
+        previous, target = run.previous, run.target
+        check = f"Read the function again (get-function '{function_name_of(run.function)}')"
+        if not run.updated:
+            message = f"{failed}. $LATEST was already on {target} before: nothing else to restore."
+            return self.result(run, seen, Outcome.ROLLED_BACK, message, smoke_test=tested)
         if previous is None or self.catalog.status(previous, self.today) is RuntimeStatus.BLOCKED:
-            self._step(run, "rollback", False, previous, f"not attempted: AWS blocks updates to {previous}")
-            return self._result(
+            self.step(run, "rollback", False, previous, f"not attempted: AWS blocks updates to {previous}")
+            return self.result(
                 run,
                 seen,
                 Outcome.ROLLBACK_REFUSED,
@@ -235,15 +248,13 @@ class UpgradeRunner:
         try:
             self.aws.update(run.function, previous, seen.revision_id)
         except OpsFailure as failure:
-            self._step(run, "rollback", False, previous, failure.error.message)
+            self.step(run, "rollback", False, previous, failure.error.message)
             message = f"{failed}; the rollback to {previous} was rejected: {failure.error.message}"
-            return self._result(run, seen, Outcome.ROLLBACK_FAILED, message, smoke_test=tested)
-        self._step(
-            run, "rollback", True, previous, f"UpdateFunctionConfiguration accepted Runtime={previous}"
-        )
+            return self.result(run, seen, Outcome.ROLLBACK_FAILED, message, smoke_test=tested)
+        self.step(run, "rollback", True, previous, f"UpdateFunctionConfiguration accepted Runtime={previous}")
         back = self._wait(run, previous, "rollback_wait")
         if back.on(previous):
-            return self._result(
+            return self.result(
                 run,
                 back,
                 Outcome.ROLLED_BACK,
@@ -252,8 +263,8 @@ class UpgradeRunner:
             )
         if back.status == "Failed":
             message = f"{failed}; the rollback to {previous} failed: {back.reason}"
-            return self._result(run, back, Outcome.ROLLBACK_FAILED, message, smoke_test=tested)
-        return self._result(
+            return self.result(run, back, Outcome.ROLLBACK_FAILED, message, smoke_test=tested)
+        return self.result(
             run,
             back,
             Outcome.ROLLBACK_IN_PROGRESS,
@@ -262,7 +273,7 @@ class UpgradeRunner:
             how_to_check=f"{check}: expect runtime {previous}, last update Successful.",
         )
 
-    def _result(
+    def result(
         self, run: _Run, seen: Observed, outcome: Outcome, message: str, **extra: Any
     ) -> UpgradeResult:
         return UpgradeResult(
@@ -277,9 +288,9 @@ class UpgradeRunner:
 
     def _wait(self, run: _Run, runtime: str | None, action: Action) -> Observed:
         seen = self.aws.wait(run.function, run.deadline)
-        self._step(run, action, seen.on(runtime), seen.runtime, seen.detail)
+        self.step(run, action, seen.on(runtime), seen.runtime, seen.detail)
         return seen
 
-    def _step(self, run: _Run, action: Action, ok: bool, runtime: str | None, detail: str) -> None:
+    def step(self, run: _Run, action: Action, ok: bool, runtime: str | None, detail: str) -> None:
         elapsed = round(self.clock() - run.started, 3)
         run.steps.append(UpgradeStep(action=action, ok=ok, runtime=runtime, detail=detail, elapsed_s=elapsed))

@@ -33,6 +33,8 @@ class Outcome(StrEnum):
     ROLLBACK_FAILED = "rollback_failed"  # smoke test failed; AWS rejected or failed the rollback
     ROLLBACK_REFUSED = "rollback_refused"  # smoke test failed; previous runtime is blocked for updates
     UNVERIFIED = "unverified"  # the update was sent, then something unexpected stopped the checks
+    ALIAS_NOT_MOVED = "alias_not_moved"  # alias path: $LATEST updated, but the alias still serves the old one
+    DECLINED = "declined"  # the user declined (or cancelled) the confirmation: nothing changed
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,22 @@ class UpgradeOptions:
     allow_downgrade: bool = False
     smoke_payload: str | None = None  # JSON text; None: no smoke test
     budget_s: float = DEFAULT_BUDGET_S  # for the update, the smoke test and any rollback together
+    alias: str | None = None  # ship through this alias: publish, smoke test the version, move the alias
+    allow_layer_mismatch: bool = False  # go ahead although a layer declares other runtimes/architectures
+    ship_latest_code: bool = False  # alias path: $LATEST's code differs from the alias's version: ship it
+
+
+Action = Literal[
+    "update",
+    "wait",
+    "smoke_invoke",
+    "rollback",
+    "rollback_wait",
+    "publish",
+    "version_wait",
+    "alias_update",
+    "alias_read",
+]
 
 
 class Check(BaseModel):
@@ -52,14 +70,32 @@ class Check(BaseModel):
 
 
 class UpgradeStep(BaseModel):
-    action: Literal["update", "wait", "smoke_invoke", "rollback", "rollback_wait"] = Field(
+    action: Action = Field(
         description="update/rollback: the UpdateFunctionConfiguration call; wait/rollback_wait: polling "
-        "until AWS applied it; smoke_invoke: the test invoke."
+        "until AWS applied it; smoke_invoke: the test invoke; alias path: publish (PublishVersion), "
+        "version_wait (until the version is Active), alias_update (UpdateAlias), alias_read (GetAlias)."
     )
     ok: bool = Field(description="Whether the step achieved what it was for.")
     runtime: str | None = Field(description="The runtime the step concerns or observed.")
     detail: str = Field(description="What happened.")
     elapsed_s: float = Field(description="Seconds since the upgrade started.")
+
+
+class AliasChange(BaseModel):
+    """The alias an upgrade ships through: where it pointed before, and where it was read back after."""
+
+    name: str = Field(description="The alias.")
+    version_before: str = Field(description="The version it pointed to before.")
+    runtime_before: str | None = Field(description="That version's runtime.")
+    weights_before: dict[str, float] = Field(description="Its routing before (version → share).")
+    provisioned_concurrency: int | None = Field(
+        default=None, description="Provisioned concurrency configured on the alias, if any."
+    )
+    published_version: str | None = Field(default=None, description="The version published for it, if any.")
+    version_after: str | None = Field(
+        default=None, description="The version read back after; null: not read."
+    )
+    runtime_after: str | None = Field(default=None, description="The runtime the alias serves after.")
 
 
 class UpgradeResult(BaseModel):
@@ -69,7 +105,9 @@ class UpgradeResult(BaseModel):
     verified: bool = Field(
         description="True only if the function was read back on the target runtime with LastUpdateStatus "
         "Successful — after this update (and a passing smoke test, if one was requested) or because it "
-        "already was. Never true for a planned or unfinished change."
+        "already was. With an alias: only if the alias was read back pointing (alone, unweighted) at a "
+        "version verified on the target runtime that passed the smoke test. Never true for a planned or "
+        "unfinished change."
     )
     message: str = Field(description="The outcome in plain words, with what to do next.")
     previous_runtime: str | None = Field(description="The runtime before the upgrade (the rollback target).")
@@ -81,6 +119,9 @@ class UpgradeResult(BaseModel):
     steps: list[UpgradeStep] = Field(default_factory=list, description="The steps performed, in order.")
     smoke_test: InvokeResult | None = Field(default=None, description="The smoke invoke's result, if run.")
     how_to_check: str | None = Field(default=None, description="How to check an unfinished outcome later.")
+    alias: AliasChange | None = Field(
+        default=None, description="With an alias: its before and after; verified means it serves the target."
+    )
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,14 @@ def local_environment(backend: str, environ: MutableMapping[str, str]) -> None:
     environ["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"
 
 
+def _confirmation_key(environ: MutableMapping[str, str]) -> str:
+    """Where the key sealing the state of confirmations (2026-07-28 clients) comes from."""
+    arn = environ.get("LAMBDA_OPS_REQUEST_STATE_SECRET_ARN")
+    if arn:
+        return f"state sealed with the key in {arn}"
+    return "state sealed with a random key of this process (local runs only; deployed: the template's secret)"
+
+
 def banner(url: str, backend: str, sandbox: SandboxInfo | None, environ: MutableMapping[str, str]) -> str:
     writes = environ.get("LAMBDA_OPS_ALLOW_WRITES", "false").lower() in ("1", "true", "yes", "on")
     if sandbox is not None:
@@ -113,6 +121,7 @@ def banner(url: str, backend: str, sandbox: SandboxInfo | None, environ: Mutable
         [
             f"lambda-ops-mcp ready: {url}",
             f"  backend: {account}; writes {'enabled' if writes else 'disabled'}",
+            f"  confirmations: {_confirmation_key(environ)}",
             "",
             "Connect a client (transport: Streamable HTTP):",
             f"  Claude Code:        claude mcp add --transport http lambda-ops {url}",

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from app.local.seed_data import ECR, FUNCTIONS, ROLE_NAME, SeedFunction
+from app.local.seed_data import ECR, FUNCTIONS, LAYERS, ROLE_NAME, SeedFunction, SeedLayer
 
 TRUST_POLICY = {
     "Version": "2012-10-17",
@@ -48,15 +48,61 @@ def seed_account(lambda_client: Any, iam_client: Any, functions: Iterable[SeedFu
         AssumeRolePolicyDocument=json.dumps(TRUST_POLICY),
         Description="Execution role of the sandbox account's functions",
     )["Role"]["Arn"]
+    layers = {layer.name: publish_layer(lambda_client, layer) for layer in LAYERS}
     count = 0
     for function in functions:
-        lambda_client.create_function(**create_function_request(function, role))
+        request = create_function_request(function, role)
+        if function.layers:
+            request["Layers"] = [layers[name] for name in function.layers]
+        if function.versions:
+            request["Runtime"] = function.versions[0]
+        lambda_client.create_function(**request)
+        ship_versions(lambda_client, function)
         if function.reserved_concurrency is not None:
             lambda_client.put_function_concurrency(
                 FunctionName=function.name, ReservedConcurrentExecutions=function.reserved_concurrency
             )
         count += 1
     return count
+
+
+def publish_layer(lambda_client: Any, layer: SeedLayer) -> str:
+    """Publish version 1 of a layer, declaring what its publisher declared; its version ARN."""
+    request: dict[str, Any] = {
+        "LayerName": layer.name,
+        "Description": layer.description,
+        "Content": {"ZipFile": code_zip("python" if "py" in layer.name else "nodejs")},
+    }
+    if layer.runtimes is not None:
+        request["CompatibleRuntimes"] = list(layer.runtimes)
+    if layer.architectures is not None:
+        request["CompatibleArchitectures"] = list(layer.architectures)
+    return str(lambda_client.publish_layer_version(**request)["LayerVersionArn"])
+
+
+def ship_versions(lambda_client: Any, function: SeedFunction) -> None:
+    """Publish a version per entry of ``versions`` (moving $LATEST's runtime between them), move $LATEST
+    on to ``runtime``, then create the aliases."""
+    for number, runtime in enumerate(function.versions, start=1):
+        if number > 1 and runtime != function.versions[number - 2]:
+            lambda_client.update_function_configuration(FunctionName=function.name, Runtime=runtime)
+        elif number > 1:  # the same runtime again: a new release (moto publishes only after a change)
+            lambda_client.update_function_configuration(
+                FunctionName=function.name, Description=f"{function.description} (release {number})"
+            )
+        lambda_client.publish_version(FunctionName=function.name, Description=f"release {number}")
+    if function.versions:
+        lambda_client.update_function_configuration(
+            FunctionName=function.name, Runtime=function.runtime, Description=function.description
+        )
+    for alias, target in function.aliases.items():
+        request: dict[str, Any] = {"FunctionName": function.name, "Name": alias}
+        if isinstance(target, tuple):
+            request["FunctionVersion"] = target[0]
+            request["RoutingConfig"] = {"AdditionalVersionWeights": target[1]}
+        else:
+            request["FunctionVersion"] = target
+        lambda_client.create_alias(**request)
 
 
 def create_function_request(function: SeedFunction, role_arn: str) -> dict[str, Any]:

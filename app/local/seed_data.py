@@ -1,4 +1,6 @@
-"""The sandbox account's functions: a mid-size company's Lambda estate, current and deprecated runtimes.
+"""The sandbox account's functions: a mid-size company's Lambda estate, current and deprecated runtimes —
+some shipped through aliases (``prod`` still on a published version on a deprecated runtime while ``$LATEST``
+is current; one weighted ``prod``), some with layers built for an old runtime.
 
 Data only (``app/local/seed.py`` creates it). Deterministic: the same functions, configurations, tags and
 code on every run. The secret-looking environment values are fake and exist so tests can prove that no tool
@@ -45,6 +47,25 @@ COST_CENTERS = {
 
 
 @dataclass(frozen=True)
+class SeedLayer:
+    """A layer version as its publisher declared it (``None``: not declared)."""
+
+    name: str
+    runtimes: tuple[str, ...] | None
+    architectures: tuple[str, ...] | None
+    description: str
+
+
+LAYERS: tuple[SeedLayer, ...] = (
+    SeedLayer("numpy-pandas-py38", ("python3.8",), ("x86_64",), "numpy + pandas native wheels for python3.8"),
+    SeedLayer(
+        "sharp-image-node16", ("nodejs16.x", "nodejs18.x"), ("x86_64",), "sharp (libvips) for Node 16/18"
+    ),
+    SeedLayer("acme-common-utils", None, None, "shared helpers; declares no runtimes"),
+)
+
+
+@dataclass(frozen=True)
 class SeedFunction:
     name: str
     runtime: str | None  # None: a container image function (PackageType Image has no runtime)
@@ -57,6 +78,11 @@ class SeedFunction:
     environment: dict[str, str] = field(default_factory=dict)
     reserved_concurrency: int | None = None
     image: str | None = None  # repository:tag in the account's ECR registry, for image functions
+    # Runtimes of the published versions 1, 2, ... in order; $LATEST moves on to ``runtime`` afterwards.
+    versions: tuple[str, ...] = ()
+    # alias → version number, or (primary, {other version: weight}) for weighted routing
+    aliases: dict[str, str | tuple[str, dict[str, float]]] = field(default_factory=dict)
+    layers: tuple[str, ...] = ()  # names from LAYERS (version 1 of each)
 
     @property
     def tags(self) -> dict[str, str]:
@@ -70,16 +96,19 @@ FUNCTIONS: tuple[SeedFunction, ...] = (
     F("orders-api-prod", "nodejs22.x", "orders", "prod", 1024, 29, "arm64",
       "Orders REST API: create, read and cancel orders",
       {"ORDERS_TABLE": "orders-prod", "NODE_OPTIONS": "--enable-source-maps", "LOG_LEVEL": "info"},
-      reserved_concurrency=200),
+      reserved_concurrency=200,
+      versions=("nodejs16.x", "nodejs16.x", "nodejs22.x"), aliases={"prod": "2", "staging": "3"}),
     F("orders-api-staging", "nodejs22.x", "orders", "staging", 512, 29, "arm64",
       "Orders REST API (staging)", {"ORDERS_TABLE": "orders-staging", "LOG_LEVEL": "debug"}),
     F("checkout-session-handler", "nodejs22.x", "payments", "prod", 768, 15, "arm64",
       "Creates Stripe checkout sessions for the web shop",
-      {"STRIPE_SECRET_KEY": STRIPE_SECRET_KEY, "STRIPE_API_VERSION": "2024-06-20"}),
+      {"STRIPE_SECRET_KEY": STRIPE_SECRET_KEY, "STRIPE_API_VERSION": "2024-06-20"},
+      versions=("nodejs18.x", "nodejs22.x"), aliases={"prod": ("2", {"1": 0.1})}),
     F("notifications-email-sender", "nodejs22.x", "notifications", "prod", 256, 60, "arm64",
       "Sends transactional email from the notifications SQS queue"),
     F("catalog-search-indexer", "nodejs20.x", "search", "prod", 2048, 300, "x86_64",
-      "Streams catalog DynamoDB changes into the OpenSearch index"),
+      "Streams catalog DynamoDB changes into the OpenSearch index",
+      versions=("nodejs14.x", "nodejs16.x", "nodejs20.x"), aliases={"live": "3"}),
     F("cart-service-prod", "nodejs20.x", "orders", "prod", 512, 10, "arm64", "Shopping cart API"),
     F("webhooks-dispatcher", "nodejs20.x", "platform", "prod", 256, 30, "x86_64",
       "Delivers outgoing partner webhooks with retries"),
@@ -88,7 +117,7 @@ FUNCTIONS: tuple[SeedFunction, ...] = (
     F("user-profile-api", "nodejs18.x", "identity", "prod", 512, 10, "x86_64",
       "User profile read/update API"),
     F("image-thumbnail-generator", "nodejs18.x", "media", "prod", 3008, 120, "x86_64",
-      "Generates thumbnails for images uploaded to the media bucket"),
+      "Generates thumbnails for images uploaded to the media bucket", layers=("sharp-image-node16",)),
     F("slack-alerts-forwarder", "nodejs18.x", "platform", "prod", 128, 10, "x86_64",
       "Forwards CloudWatch alarms to Slack", {"SLACK_WEBHOOK_URL": SLACK_WEBHOOK}),
     F("legacy-checkout-webhook", "nodejs16.x", "payments", "prod", 256, 30, "x86_64",
@@ -116,9 +145,11 @@ FUNCTIONS: tuple[SeedFunction, ...] = (
     F("data-etl-daily-orders", "python3.12", "data", "prod", 3008, 900, "arm64",
       "Daily orders ETL into the data lake (Parquet on S3)"),
     F("fraud-score-model", "python3.12", "payments", "prod", 2048, 30, "x86_64",
-      "Scores card payments for fraud risk", reserved_concurrency=50),
+      "Scores card payments for fraud risk", reserved_concurrency=50,
+      versions=("python3.9",), aliases={"prod": "1"}),
     F("support-ticket-triage", "python3.12", "support", "prod", 512, 60, "arm64",
-      "Classifies incoming support tickets and routes them to queues"),
+      "Classifies incoming support tickets and routes them to queues",
+      versions=("python3.8", "python3.9", "python3.12"), aliases={"prod": "3"}),
     F("billing-usage-aggregator", "python3.11", "billing", "prod", 1024, 600, "arm64",
       "Aggregates hourly metered usage per customer"),
     F("s3-upload-virus-scan", "python3.11", "security", "prod", 3008, 300, "x86_64",
@@ -129,9 +160,10 @@ FUNCTIONS: tuple[SeedFunction, ...] = (
       "Ships CloudWatch Logs subscriptions to OpenSearch"),
     F("legacy-pricing-engine", "python3.8", "orders", "prod", 1024, 30, "x86_64",
       "Price calculation for the old storefront",
-      {"DB_HOST": "pricing.c9sandbox.us-east-1.rds.amazonaws.com", "DB_PASSWORD": PRICING_DB_PASSWORD}),
+      {"DB_HOST": "pricing.c9sandbox.us-east-1.rds.amazonaws.com", "DB_PASSWORD": PRICING_DB_PASSWORD},
+      layers=("numpy-pandas-py38",)),
     F("cost-anomaly-notifier", "python3.8", "finance", "prod", 256, 60, "x86_64",
-      "Posts AWS cost anomalies to the finance channel"),
+      "Posts AWS cost anomalies to the finance channel", layers=("acme-common-utils",)),
     F("legacy-etl-nightly", "python3.7", "data", "prod", 2048, 900, "x86_64",
       "Nightly ETL of the legacy MySQL warehouse"),
     # Java

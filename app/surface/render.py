@@ -16,6 +16,7 @@ from app.lambda_ops import (
     UpgradeResult,
 )
 from app.lambda_ops.audit import RuntimeGroup
+from app.lambda_ops.versions import AliasRoute
 
 
 def error(err: OpsError) -> str:
@@ -47,11 +48,14 @@ def catalog(result: RuntimeCatalogResult) -> str:
 def page(result: FunctionPage) -> str:
     filters = [f"runtime='{result.runtime_filter}'"] if result.runtime_filter else []
     filters += [f"name_prefix='{result.name_prefix}'"] if result.name_prefix else []
-    lines = [f"{len(result.functions)} functions{' (' + ', '.join(filters) + ')' if filters else ''}:"]
+    filters += ["include_versions=true"] if result.include_versions else []
+    kind = "functions and versions" if result.include_versions else "functions"
+    lines = [f"{len(result.functions)} {kind}{' (' + ', '.join(filters) + ')' if filters else ''}:"]
     for f in result.functions:
         facts = [f.architecture, _unit(f.memory_mb, "MB"), _unit(f.timeout_s, "s"), f.package_type, f.state]
+        version = f" (version {f.version})" if f.version != "$LATEST" else ""
         lines.append(
-            f"- {f.name}: {f.runtime or 'container image'} [{f.runtime_status.value}], "
+            f"- {f.name}{version}: {f.runtime or 'container image'} [{f.runtime_status.value}], "
             + ", ".join(str(fact) for fact in facts if fact)
         )
     if result.next_marker:
@@ -88,20 +92,77 @@ def detail(result: FunctionDetail) -> str:
             ", ".join(fact for fact in facts if fact),
             f"Environment variables (names only; values are never returned): {variables}",
             f"Tags: {', '.join(f'{k}={v}' for k, v in sorted(result.tags.items())) or 'none'}",
+            *_aliases(result),
+            *_layers(result),
         ]
     )
 
 
+def _aliases(result: FunctionDetail) -> list[str]:
+    lines = [f"Aliases: {'none' if not result.aliases else len(result.aliases)}"]
+    for alias in result.aliases:
+        routes = ", ".join(
+            f"version {v} on {alias.runtimes.get(v, 'unread runtime')}"
+            + (f" ({w:.0%})" if len(alias.weights) > 1 else "")
+            for v, w in alias.weights.items()
+        )
+        lines.append(f"- alias {alias.name} → {routes}")
+    if result.deployment_note:
+        lines.append(f"Note: {result.deployment_note}")
+    return lines
+
+
+def _layers(result: FunctionDetail) -> list[str]:
+    lines = [f"Layers: {'none' if not result.layers else len(result.layers)}"]
+    for layer in result.layers:
+        declared = (
+            f"built for {', '.join(layer.compatible_runtimes or ['(runtimes not declared)'])}; "
+            f"{', '.join(layer.compatible_architectures or ['(architectures not declared)'])}"
+        )
+        lines.append(f"- {layer.arn}: {layer.note or declared}")
+    return lines
+
+
 def audit(result: RuntimeAudit) -> str:
     scope = f"{result.family} functions" if result.family else "functions"
-    lines = [
-        f"{result.total_functions} {scope} audited on {result.today} (catalog as of {result.catalog_as_of}); "
-        f"{result.needing_attention} need attention. By status: {_counts(result.counts_by_status)}."
-    ]
+    routes = sorted(
+        (route for group in result.groups for route in group.routes),
+        key=lambda r: (_SEVERITY.index(r.status.value) if r.status.value in _SEVERITY else 9, r.function),
+    )
+    lines = []
+    if routes:
+        lines.append(
+            f"Serving traffic from old runtimes: {_n(result.serving_from_attention, 'function')} with an "
+            "alias routing to a published version on a blocked, deprecated or soon deprecated runtime:"
+        )
+        lines += [_route(route) for route in routes]
+        hidden = result.routes_total - len(routes)
+        if hidden:
+            lines.append(f"  ... and {hidden} more routes (raise routes_limit to list them).")
+    lines.append(
+        f"{result.total_functions} {scope} and {_n(result.total_published_versions, 'published version')} "
+        f"audited on {result.today} (catalog as of {result.catalog_as_of}); "
+        f"{_n(result.needing_attention, 'function')} "
+        f"need attention by their $LATEST. Functions by status: {_counts(result.counts_by_status)}; "
+        f"published versions by status: {_counts(result.versions_by_status)}."
+    )
     if not result.complete or result.note:
         lines.append(f"Note: {result.note}")
     lines += [_group(group) for group in result.groups]
     return "\n".join(lines)
+
+
+_SEVERITY = ("blocked", "deprecated", "deprecating_soon")
+
+
+def _route(route: AliasRoute) -> str:
+    share = f" ({route.weight:.0%} of its traffic)" if route.weight < 1 else ""
+    served = (
+        f"alias `{route.alias}` → version {route.version}{share} on {route.runtime} [{route.status.value}]"
+    )
+    if route.latest_runtime == route.runtime:
+        return f"- `{route.function}`: {served}, like its `$LATEST`"
+    return f"- `{route.function}`: `$LATEST` on {route.latest_runtime or 'a container image'}, but {served}"
 
 
 def _group(group: RuntimeGroup) -> str:
@@ -111,7 +172,16 @@ def _group(group: RuntimeGroup) -> str:
     names = ", ".join(group.functions)
     if group.more:
         names += f"{' and ' if names else ''}{group.more} {'more ' if names else ''}({group.list_hint})"
-    return f"- {runtime} [{group.status.value}{dates}]{target}: {group.count} — {names}"
+    line = f"- {runtime} [{group.status.value}{dates}]{target}: {_n(group.count, 'function')} ($LATEST)"
+    line += f" — {names}" if names else ""
+    if group.published_versions:
+        line += f"; {_n(group.published_versions, 'published version')}"
+        if group.versions_routed is not None:
+            line += (
+                f" ({group.versions_routed} routed by aliases, {group.versions_unreferenced} unreferenced: "
+                "deletable, not upgradable)"
+            )
+    return line
 
 
 def invoke(result: InvokeResult, log_tail_requested: bool = False) -> str:
@@ -139,6 +209,18 @@ def upgrade(result: UpgradeResult) -> str:
         f"{result.message}",
         f"Runtime: {result.previous_runtime} → {result.target_runtime}; now {result.final_runtime}.",
     ]
+    if result.alias is not None:
+        change = result.alias
+        after = (
+            f"now version {change.version_after} on {change.runtime_after or 'an unverified runtime'}"
+            if change.version_after
+            else "not moved"
+        )
+        published = f"; published version {change.published_version}" if change.published_version else ""
+        lines.append(
+            f"Alias {change.name}: was version {change.version_before} on {change.runtime_before}, "
+            f"{after}{published}."
+        )
     lines += [f"- check {'passed' if c.passed else 'FAILED'}: {c.name}: {c.detail}" for c in result.checks]
     lines += [
         f"- step {s.action} ({s.elapsed_s:.1f} s): {'ok' if s.ok else 'NOT ok'}: {s.detail}"
@@ -148,6 +230,10 @@ def upgrade(result: UpgradeResult) -> str:
     if result.how_to_check:
         lines.append(f"How to check: {result.how_to_check}")
     return "\n".join(lines)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _unit(value: int | None, unit: str) -> str | None:

@@ -68,12 +68,16 @@ def register_prompts(server: MCPServer) -> None:
             f"Which of my Lambda {scope} use deprecated runtimes? Group them by runtime version.\n\n"
             f"1. Call {call} once. Its counts are exact; it names up to 10 functions per runtime "
             "(raise names_per_group, or page with list-functions filtered by runtime, for the rest).\n"
-            "2. Report the groups with status blocked, deprecated and deprecating_soon first: runtime, "
+            "2. Lead with what serves traffic: each alias routing to a published version on an old "
+            "runtime (its text's first lines), even when the function's $LATEST is current.\n"
+            "3. Report the groups with status blocked, deprecated and deprecating_soon first: runtime, "
             "how many functions, their names, the deprecation and update-block dates, and the recommended "
             "target. Say plainly that functions on a blocked runtime can no longer be updated in place.\n"
-            "3. Summarise the supported groups in one line.\n"
-            "4. Offer an upgrade plan: for each function to upgrade, a dry run of update-function-runtime "
-            "with the recommended target. Change nothing without my explicit consent."
+            "4. Summarise the supported groups in one line, and count the unreferenced old versions "
+            "(deletable, not upgradable).\n"
+            "5. Offer an upgrade plan: for each function to upgrade, a dry run of update-function-runtime "
+            "with the recommended target (with alias=<the alias> where an alias serves an old version). "
+            "Change nothing without my explicit consent."
         )
 
     @server.prompt(
@@ -88,7 +92,9 @@ def register_prompts(server: MCPServer) -> None:
     ) -> str:
         return (
             f"Upgrade the Lambda function '{function}' to the runtime {target}, safely.\n\n"
-            f"1. Call get-function with name='{function}': note its current runtime and status.\n"
+            f"1. Call get-function with name='{function}': note its current runtime and status, its "
+            "aliases (an alias such as prod serving a published version means: upgrade through it, "
+            "alias=<name>, which needs a smoke test) and its layers' declared runtimes.\n"
             f"2. Call get-runtime-info with runtime='{target}': it must be supported, in the same family, "
             "and newer than the current runtime.\n"
             f"3. Call update-function-runtime with name='{function}', target_runtime='{target}', "

@@ -4,7 +4,7 @@
 
 Emitted on its own EMF line (Powertools ``single_metric``), not into the request's metric set: the
 request's metrics share one dimension set (method, tool), which an outcome dimension would split.
-Dry runs (planned, refused) change nothing and are not counted.
+Dry runs (planned, refused) and declined confirmations change nothing and are not counted.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ NAMESPACE = (
 SERVICE = "lambda-ops-mcp"
 METRIC = "UpgradeOutcome"
 ALARMING = frozenset({Outcome.ROLLBACK_FAILED, Outcome.ROLLBACK_REFUSED, Outcome.UNVERIFIED})
-_NOT_COUNTED = frozenset({Outcome.PLANNED, Outcome.REFUSED})
+_NOT_COUNTED = frozenset({Outcome.PLANNED, Outcome.REFUSED, Outcome.DECLINED})
 
 
 def record(result: UpgradeResult) -> None:

@@ -1,7 +1,8 @@
 """The HTTP edge: everything about a request that is HTTP, not MCP, decided before the SDK sees it.
 
 In order: the path (stage prefix, trailing slash), Host and Origin, CORS, the method, and for POST the
-headers and body the MCP transport requires. Each rejection is a JSON-RPC error with the spec's status.
+headers and body the MCP transport requires. Each rejection is a JSON-RPC error with the spec's status,
+answering the request's id when it has one (the body is read, bounded, before the header checks).
 What passes reaches the SDK's Streamable-HTTP app with its body already read (once) and described in the
 request's ``RequestInfo`` for logs and metrics.
 """
@@ -16,7 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.web.errors import rejection, unsupported_version
+from app.web.errors import REQUEST_ID_KEY, rejection, unsupported_version
 from app.web.observability import INFO_KEY, RequestInfo
 from app.web.origins import OriginPolicy
 
@@ -75,44 +76,81 @@ class Edge:
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Behind CORSMiddleware, which has answered CORS preflights already."""
+        _trim_header_values(scope)
         headers = Headers(scope=scope)
-        problem = self._check_method_and_headers(scope["method"], headers)
+        problem = _check_method(scope["method"]) or self._check_length(headers)
         if problem is None:
             body = await _read_body(receive, self.max_body_bytes)
-            message = _parse(body) if body is not None else None
             if body is None:
                 problem = _too_large(self.max_body_bytes)
-            elif isinstance(message, list):
-                problem = rejection(400, "JSON-RPC batches are not supported (removed in 2025-06-18)")
-            elif message is not _UNPARSEABLE and (invalid := _invalid_message(message)) is not None:
-                problem = rejection(400, f"Invalid Request: {invalid}")
             else:
-                info = scope.get(INFO_KEY)
-                if isinstance(info, RequestInfo):
-                    info.describe(message, headers)
-                await self.mcp(scope, _replay(body, receive), send)
-                return
+                message = _parse(body)
+                request_id = _request_id(message)
+                problem = _check_headers(headers, request_id) or _check_message(message, request_id)
+                if problem is None:
+                    scope[REQUEST_ID_KEY] = request_id
+                    info = scope.get(INFO_KEY)
+                    if isinstance(info, RequestInfo):
+                        info.describe(message, headers)
+                    await self.mcp(scope, _replay(body, receive), send)
+                    return
         await problem(scope, receive, send)
 
-    def _check_method_and_headers(self, method: str, headers: Headers) -> Response | None:
-        if method == "OPTIONS":
-            return Response(status_code=204, headers={"Allow": ALLOW})
-        if method != "POST":
-            # Stateless: there is no stream to GET and no session to DELETE. Never hold a Lambda open.
-            return rejection(405, "Method Not Allowed: POST only", headers={"Allow": ALLOW})
-        content_type = headers.get("content-type", "")
-        if content_type.split(";", 1)[0].strip().lower() != "application/json":
-            return rejection(415, "Unsupported Media Type: Content-Type must be application/json")
-        accept = [part.split(";", 1)[0].strip().lower() for part in headers.get("accept", "").split(",")]
-        if not {"application/json", "application/*", "*/*"}.intersection(accept):
-            return rejection(406, "Not Acceptable: Accept must include application/json")
+    def _check_length(self, headers: Headers) -> Response | None:
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > self.max_body_bytes:
             return _too_large(self.max_body_bytes)
-        version = headers.get("mcp-protocol-version")
-        if version is not None and version not in SUPPORTED_VERSIONS:
-            return unsupported_version(version, SUPPORTED_VERSIONS)
         return None
+
+
+def _check_method(method: str) -> Response | None:
+    if method == "OPTIONS":
+        return Response(status_code=204, headers={"Allow": ALLOW})
+    if method != "POST":
+        # Stateless: there is no stream to GET and no session to DELETE. Never hold a Lambda open.
+        return rejection(405, "Method Not Allowed: POST only", headers={"Allow": ALLOW})
+    return None
+
+
+def _check_headers(headers: Headers, request_id: str | int | None) -> Response | None:
+    content_type = headers.get("content-type", "")
+    if content_type.split(";", 1)[0].strip().lower() != "application/json":
+        return rejection(
+            415, "Unsupported Media Type: Content-Type must be application/json", request_id=request_id
+        )
+    accept = [part.split(";", 1)[0].strip().lower() for part in headers.get("accept", "").split(",")]
+    if not {"application/json", "application/*", "*/*"}.intersection(accept):
+        return rejection(406, "Not Acceptable: Accept must include application/json", request_id=request_id)
+    version = headers.get("mcp-protocol-version")
+    if version is not None and version not in SUPPORTED_VERSIONS:
+        return unsupported_version(version, list(HANDSHAKE_PROTOCOL_VERSIONS), request_id=request_id)
+    return None
+
+
+def _check_message(message: object, request_id: str | int | None) -> Response | None:
+    if isinstance(message, list):
+        return rejection(400, "JSON-RPC batches are not supported (removed in 2025-06-18)")
+    if message is not _UNPARSEABLE and (invalid := _invalid_message(message)) is not None:
+        return rejection(400, f"Invalid Request: {invalid}", request_id=request_id)
+    return None
+
+
+def _request_id(message: object) -> str | int | None:
+    """The id to echo in an error response: the request's own, when it has a valid one."""
+    if isinstance(message, dict):
+        value = message.get("id")
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            return value
+    return None
+
+
+def _trim_header_values(scope: Scope) -> None:
+    """RFC 9110 section 5.5: leading and trailing whitespace (SP, HTAB) is not part of a field value.
+
+    API Gateway passes header values on as the client sent them, and the SDK compares ``Mcp-Name`` (and
+    ``Mcp-Method``, ``MCP-Protocol-Version``, ``Mcp-Param-*``) with the body verbatim, so ``Mcp-Name:
+    "  ping  "`` would be refused with -32020 (mcp.shared.inbound, SDK 2.3). Trimmed here, once, for all."""
+    scope["headers"] = [(name, value.strip(b" \t")) for name, value in scope.get("headers", [])]
 
 
 def _too_large(limit: int) -> Response:

@@ -12,9 +12,13 @@ from collections.abc import Mapping
 from http import HTTPStatus
 
 from mcp_types import INVALID_REQUEST, UNSUPPORTED_PROTOCOL_VERSION
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_KEY = "lambda_ops.request_id"
+"""Where the edge leaves the JSON-RPC id of the request it passed on (for error bodies made later)."""
 
 
 def rejection(
@@ -24,19 +28,29 @@ def rejection(
     code: int = INVALID_REQUEST,
     data: object = None,
     headers: Mapping[str, str] | None = None,
+    request_id: str | int | None = None,
 ) -> JSONResponse:
+    """``request_id``: the id of the refused request when it had one (2026-07-28, SEP-2575: every error
+    response carries the request's id); ``null`` only when the body could not be read as a request."""
     error: dict[str, object] = {"code": code, "message": message}
     if data is not None:
         error["data"] = data
-    return JSONResponse({"jsonrpc": "2.0", "id": None, "error": error}, status_code=status, headers=headers)
+    body = {"jsonrpc": "2.0", "id": request_id, "error": error}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
-def unsupported_version(requested: str, supported: list[str]) -> JSONResponse:
+def unsupported_version(
+    requested: str, handshake: list[str], *, request_id: str | int | None = None
+) -> JSONResponse:
+    """-32022 with the data 2026-07-28 defines: ``supported`` lists exactly what ``server/discover``'s
+    ``supportedVersions`` lists (the sessionless revisions); the handshake-era versions, negotiated with
+    ``initialize``, are named in the message only."""
     return rejection(
         400,
-        f"Unsupported protocol version: {requested}",
+        f"Unsupported protocol version: {requested} (with initialize: {', '.join(handshake)})",
         code=UNSUPPORTED_PROTOCOL_VERSION,
-        data={"supported": supported, "requested": requested},
+        data={"supported": list(MODERN_PROTOCOL_VERSIONS), "requested": requested},
+        request_id=request_id,
     )
 
 
@@ -49,6 +63,11 @@ class JsonErrors:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+
+    @staticmethod
+    def request_id(scope: Scope) -> str | int | None:
+        value = scope.get(REQUEST_ID_KEY)
+        return value if isinstance(value, str | int) else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         start: Message | None = None
@@ -68,6 +87,6 @@ class JsonErrors:
             if not message.get("more_body", False):
                 status = start["status"]
                 text = body.decode("utf-8", "replace").strip() or HTTPStatus(status).phrase
-                await rejection(status, text)(scope, receive, send)
+                await rejection(status, text, request_id=self.request_id(scope))(scope, receive, send)
 
         await self.app(scope, receive, send_json_errors)

@@ -60,6 +60,9 @@ CLIENT_METHODS = frozenset(
 )
 
 
+NOT_ERRORS = frozenset({"ok", "input_required"})
+
+
 @dataclass
 class RequestInfo:
     """What one HTTP request asked of the MCP server: filled by the edge, read by the request log."""
@@ -71,7 +74,8 @@ class RequestInfo:
     reply: bytearray = field(default_factory=bytearray, repr=False)
 
     def judge(self, status: int) -> None:
-        """``http_error``, ``jsonrpc_error`` (an error reply), ``tool_error`` (isError: true) or ``ok``."""
+        """``http_error``, ``jsonrpc_error`` (an error reply), ``tool_error`` (isError: true),
+        ``input_required`` (a 2026-07-28 question to the user, such as a confirmation: no error) or ``ok``."""
         if status >= 400:
             self.outcome = "http_error"
             return
@@ -87,6 +91,12 @@ class RequestInfo:
             and reply["result"].get("isError")
         ):
             self.outcome = "tool_error"
+        elif (
+            isinstance(reply, dict)
+            and isinstance(reply.get("result"), dict)
+            and reply["result"].get("resultType") == "input_required"
+        ):
+            self.outcome = "input_required"
 
     def describe(self, message: object, headers: Headers) -> None:
         self.protocol_version = headers.get("mcp-protocol-version")
@@ -194,5 +204,7 @@ class RequestLog:
             known = info.name in (self._known_tools or set())
             self.metrics.add_dimension(name="tool", value=info.name if known and info.name else "other")
         self.metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
-        self.metrics.add_metric(name="Errors", unit=MetricUnit.Count, value=0 if info.outcome == "ok" else 1)
+        self.metrics.add_metric(
+            name="Errors", unit=MetricUnit.Count, value=0 if info.outcome in NOT_ERRORS else 1
+        )
         self.metrics.add_metric(name="Latency", unit=MetricUnit.Milliseconds, value=duration_ms)

@@ -75,7 +75,9 @@ def test_pages_through_every_aws_page() -> None:
         if i < len(pages) - 1:
             response["NextMarker"] = f"m{i}"
         stubber.add_response(
-            "list_functions", response, {"MaxItems": 50, **({"Marker": f"m{i - 1}"} if i else {})}
+            "list_functions",
+            response,
+            {"MaxItems": 50, "FunctionVersion": "ALL", **({"Marker": f"m{i - 1}"} if i else {})},
         )
     result = audit(ops_for(client).audit_runtimes())
     stubber.assert_no_pending_responses()

@@ -64,13 +64,22 @@ def test_every_secret_field_is_dropped() -> None:
         },
         {"FunctionName": "payments"},
     )
+    stubber.add_response(
+        "get_layer_version",
+        {"Version": 3, "CompatibleRuntimes": ["python3.9"], "CompatibleArchitectures": ["x86_64"]},
+        {"LayerName": "arn:aws:lambda:us-east-1:123456789012:layer:deps", "VersionNumber": 3},
+    )
+    stubber.add_response("list_aliases", {"Aliases": []}, {"FunctionName": "payments", "MaxItems": 50})
     result = detail(ops_for(client).get_function("payments"))
+    stubber.assert_no_pending_responses()
     text = result.model_dump_json()
     for secret in ("hunter2-secret", "sk_live_zzz", PRESIGNED, "X-Amz-Signature", "could not decrypt"):
         assert secret not in text
     assert result.environment_variable_names == ["API_KEY", "DB_PASSWORD"]
     assert result.kms_key_arn
-    assert result.layers == ["arn:aws:lambda:us-east-1:123456789012:layer:deps:3"]
+    assert [layer.arn for layer in result.layers] == ["arn:aws:lambda:us-east-1:123456789012:layer:deps:3"]
+    assert result.layers[0].compatible_runtimes == ["python3.9"]
+    assert result.aliases == []
     assert (result.vpc_subnet_ids, result.reserved_concurrency) == (["subnet-1"], 5)
     assert result.runtime.status is RuntimeStatus.DEPRECATED
     assert str(result.runtime.block_function_update) == "2027-03-03"

@@ -40,8 +40,8 @@ def test_first_page_of_the_seeded_account_is_compact(moto_lambda: Any) -> None:
     assert image.package_type == "Image"
     assert image.runtime_status is RuntimeStatus.NOT_APPLICABLE
     assert set(entry.model_dump()) == {
-        "name", "runtime", "runtime_status", "architecture", "memory_mb", "timeout_s", "package_type",
-        "last_modified", "state",
+        "name", "version", "runtime", "runtime_status", "architecture", "memory_mb", "timeout_s",
+        "package_type", "last_modified", "state",
     }  # fmt: skip
 
 

@@ -154,3 +154,19 @@ def test_catalog_lookup_is_by_exact_identifier() -> None:
     catalog = RuntimeCatalog(as_of=TODAY, source="s", source_url="https://example.invalid", runtimes=())
     assert catalog.get("nodejs22.x") is None
     assert catalog.families == frozenset()
+
+
+def test_architectures_and_snapstart_support_are_in_the_catalog() -> None:
+    """Every shipped runtime says which architectures it offers and whether SnapStart supports it (the
+    upgrade plan checks both): arm64 on Amazon Linux 2 and 2023 runtimes only; SnapStart on Java 11+, Python
+    3.12+ and .NET 8+."""
+    catalog = shipped_catalog()
+    for runtime in catalog.runtimes:
+        assert runtime.architectures is not None
+        assert runtime.snap_start is not None
+        assert ("arm64" in runtime.architectures) == (
+            runtime.os != "Amazon Linux" and runtime.identifier != "nodejs10.x"
+        ), runtime.identifier
+    snap = {r.identifier for r in catalog.runtimes if r.snap_start}
+    assert {"java11", "java17", "java21", "python3.12", "python3.13", "dotnet8"} <= snap
+    assert not snap & {"java8", "java8.al2", "python3.11", "nodejs22.x", "dotnet6", "provided.al2023"}

@@ -2,13 +2,21 @@
 runs on Node >= 22) against the conformance profile: the production handler and server plus the suite's
 fixture tools, resources and prompts (tests/conformance_profile.py), served by ``python -m app.local``.
 
-Every server scenario the suite has (``--suite all``: the active ones and the pending ones) must pass, except
-those in EXPECTED_FAILURES: what a stateless server answering with JSON (no session, no SSE stream, no channel
-back to the client) cannot do. The list is checked both ways: a new failure fails this test, and so does an
-expected failure that starts passing, or one naming a scenario the suite no longer has.
+It runs three times, as a new user would: ``--requirements 2026-07-28`` and ``--requirements 2025-11-25``
+(exactly what each revision requires, frozen at its release) and ``--suite all`` (active, pending and
+extension scenarios). Every scenario must pass, except:
+
+- EXPECTED_FAILURES: what a stateless server answering with JSON (no session, no SSE stream, no channel
+  back to the client) cannot do, each with its reason;
+- UNSCORED_EXTENSIONS: the Tasks extension (SEP-2663), not implemented (docs/design.md says what tasks on
+  Lambda would need); the suite does not score extensions either;
+- NOT_APPLICABLE: scenarios whose only checks are INFO/SKIPPED by the suite's own verdict.
+
+Each list is checked both ways: a new failure fails this test, and so does a listed scenario that starts
+passing, or one naming a scenario the full run no longer has.
 
 A scenario fails when any of its checks is FAILURE or WARNING (the suite's own baseline rule) — or when it
-produced no SUCCESS check at all.
+produced no SUCCESS check at all (unless NOT_APPLICABLE says why).
 """
 
 from __future__ import annotations
@@ -29,7 +37,20 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.realclient
 
-TIMEOUT_S = 75.0  # the whole suite (it takes ~3 s); with `list` (<= 30 s) under pytest's 120 s
+TIMEOUT_S = 60.0  # one run (each takes ~3-6 s here); three runs and `list` stay under the 240 s timeout
+RUNS = {"2026-07-28": ["--requirements", "2026-07-28"], "2025-11-25": ["--requirements", "2025-11-25"],
+        "all": ["--suite", "all"]}  # fmt: skip
+_INPUT_REQUIRED = {f"input-required-result-{name}" for name in (
+    "basic-elicitation", "basic-sampling", "basic-list-roots", "request-state", "multiple-input-requests",
+    "multi-round", "missing-input-response", "non-tool-request", "result-type", "unsupported-methods",
+    "tampered-state", "capability-check", "ignore-extra-params", "validate-input")}  # fmt: skip
+# What each requirement run must have run (and passed, unless listed below): the point of running it.
+MUST_RUN = {
+    "2026-07-28": {"server-stateless", "http-header-validation", "http-custom-header-server-validation",
+                   "json-schema-2020-12", "sep-2164-resource-not-found", "caching", *_INPUT_REQUIRED},
+    "2025-11-25": {"server-initialize", "tools-list", "json-schema-2020-12", "dns-rebinding-protection"},
+    "all": set(),
+}  # fmt: skip
 
 _NO_BACK_CHANNEL = (
     "needs a server-to-client request mid-call; a stateless JSON-response server has no channel back "
@@ -53,9 +74,35 @@ EXPECTED_FAILURES: dict[str, str] = {
     "elicitation-sep1034-defaults": f"elicitation/create {_NO_BACK_CHANNEL}",
     "elicitation-sep1330-enums": f"elicitation/create {_NO_BACK_CHANNEL}",
     "server-sse-polling": f"{_NO_SESSION} (WARNING); the POST is answered with JSON, so nothing to poll",
-    "server-sse-multiple-streams": f"{_NO_SESSION} (WARNING), and the scenario stops there",
+    # At 2026-07-28 (sessionless by design) the scenario accepts JSON answers to concurrent POSTs.
+    "server-sse-multiple-streams": f"{_NO_SESSION} (WARNING), and the scenario stops there (2025-11-25)",
     "resources-subscribe": _NO_SUBSCRIPTIONS,
     "resources-unsubscribe": _NO_SUBSCRIPTIONS,
+}
+
+_TASKS = (
+    "Tasks extension (SEP-2663) not implemented: a task outlives its request, which on Lambda needs durable "
+    "task storage and a worker (docs/design.md, 'Tasks on Lambda'); extensions are not scored by the suite"
+)
+UNSCORED_EXTENSIONS: dict[str, str] = {
+    name: _TASKS
+    for name in (
+        "tasks-lifecycle",
+        "tasks-capability-negotiation",
+        "tasks-wire-fields",
+        "tasks-request-state-removal",
+        "tasks-mrtr-input",
+        "tasks-request-headers",
+        "tasks-dispatch-and-envelope",
+        "tasks-required-task-error",
+        "tasks-mrtr-composition",
+    )
+}
+NOT_APPLICABLE: dict[str, str] = {
+    "server-session-lifecycle": "the stateless server issues no Mcp-Session-Id; the suite reports INFO "
+    "'lifecycle checks not applicable' (and scores it as passed)",
+    "tasks-status-notifications": "SKIPPED by the suite itself (its harness awaits a rewrite); Tasks "
+    "extension",
 }
 
 _RESULT_DIR = re.compile(r"^server-(?P<scenario>.+)-\d{4}-\d{2}-\d{2}T[\d-]+Z$")
@@ -70,6 +117,10 @@ class Scenario:
     @property
     def problems(self) -> list[dict[str, Any]]:
         return [check for check in self.checks if check.get("status") in ("FAILURE", "WARNING")]
+
+    @property
+    def not_applicable(self) -> bool:
+        return bool(self.checks) and all(check.get("status") in ("INFO", "SKIPPED") for check in self.checks)
 
     @property
     def passed(self) -> bool:
@@ -104,45 +155,49 @@ def read_results(output_dir: Path) -> dict[str, Scenario]:
     return scenarios
 
 
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("run", list(RUNS))
 def test_conformance_server_scenarios(
     node_tools: NodeTools,
     conformance_server: LocalServer,
     tmp_path: Path,
     record_property: Any,
+    run: str,
 ) -> None:
-    listed = listed_server_scenarios(node_tools)
+    listed = listed_server_scenarios(node_tools) if run == "all" else []
     started = time.monotonic()
     done = node_tools.run(
         node_tools.conformance,
-        ["server", "--url", conformance_server.url, "--suite", "all", "--output-dir", str(tmp_path)],
+        ["server", "--url", conformance_server.url, *RUNS[run], "--output-dir", str(tmp_path)],
         timeout=TIMEOUT_S,
     )
     seconds = time.monotonic() - started
     record_property("conformance_seconds", round(seconds, 2))
-    print(
-        f"conformance suite ({len(listed)} server scenarios, node {node_tools.node_version}): {seconds:.1f} s"
-    )
+    print(f"conformance suite {RUNS[run]} (node {node_tools.node_version}): {seconds:.1f} s")
     log = (
         f"exit {done.returncode}\nstdout (tail):\n{done.stdout[-4000:]}\n"
         f"stderr (tail):\n{done.stderr[-2000:]}"
     )
 
     results = read_results(tmp_path)
-    missing = sorted(set(listed) - set(results))
+    missing = sorted((set(listed) | MUST_RUN[run]) - set(results))
     assert not missing, f"scenarios that recorded no results: {missing}\n{log}"
 
-    failing = {name for name, scenario in results.items() if not scenario.passed}
-    unexpected = sorted(failing - set(EXPECTED_FAILURES))
-    now_passing = sorted((set(EXPECTED_FAILURES) & set(results)) - failing)
-    unknown = sorted(set(EXPECTED_FAILURES) - set(results))
+    excused = {**EXPECTED_FAILURES, **UNSCORED_EXTENSIONS}
+    if run == "2026-07-28":
+        excused.pop("server-sse-multiple-streams")
+    inapplicable = {name for name, scenario in results.items() if scenario.not_applicable}
+    failing = {name for name, scenario in results.items() if not scenario.passed} - inapplicable
     report = []
-    if unexpected:
+    if unexpected := sorted(failing - set(excused)):
         report.append("Unexpected failures:\n" + "\n".join(results[name].explain() for name in unexpected))
-    if now_passing:
-        report.append(f"Expected failures that now pass (remove them from EXPECTED_FAILURES): {now_passing}")
-    if unknown:
-        report.append(f"EXPECTED_FAILURES names scenarios the suite did not run: {unknown}")
+    if now_passing := sorted((set(excused) & set(results)) - failing):
+        report.append(f"Listed failures that now pass (remove them from the lists): {now_passing}")
+    if wrongly_inapplicable := sorted(inapplicable ^ (set(NOT_APPLICABLE) & set(results))):
+        report.append(f"NOT_APPLICABLE disagrees with the run: {wrongly_inapplicable}")
+    if run == "all" and (unknown := sorted((set(excused) | set(NOT_APPLICABLE)) - set(results))):
+        report.append(f"The lists name scenarios the suite did not run: {unknown}")
     assert not report, "\n\n".join(report) + f"\n\n{log}"
-    # The suite's exit code agrees: 1 when any scenario failed (here: exactly the expected ones).
+    # The suite's exit code agrees: 1 when any scenario failed (here: exactly the listed ones).
     assert done.returncode == (1 if failing else 0), log
     assert len(results) - len(failing) >= 20, log  # the bulk of the suite really ran and passed

@@ -1,0 +1,1 @@
+"""Security material the server needs at run time (the request-state key ring)."""
