@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -302,3 +303,33 @@ def test_every_checkov_skip_carries_its_reason(path: str) -> None:
     for name, skip in skips:
         assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), name
         assert len(skip.get("comment", "")) >= 40, (name, skip["id"])  # a reason, not a label
+
+
+@pytest.mark.parametrize("known", [True, False])
+def test_the_stack_outputs_step_hands_the_urls_to_the_smoke_test(tmp_path: Path, known: bool) -> None:
+    """The step's script, run as Actions runs it (bash -e), against a stand-in `aws` on PATH."""
+    script = step(deploy_jobs()["staging"], "Stack outputs")["run"]
+    fake = tmp_path / "aws"
+    url = "https://abc.execute-api.eu-west-1.amazonaws.com/mcp" if known else "None"
+    fake.write_text(
+        "#!/bin/bash\n"
+        'case "$*" in\n'
+        f"  *lambda-ops-mcp-staging*McpUrl*) echo {url} ;;\n"
+        "  *lambda-ops-mcp-identity*TokenEndpoint*) echo https://login.example.com/oauth2/token ;;\n"
+        "  *) exit 254 ;;\n"
+        "esac\n"
+    )
+    fake.chmod(0o755)
+    output = tmp_path / "github_output"
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "GITHUB_OUTPUT": str(output),
+           "STACK": "lambda-ops-mcp-staging", "IDENTITY_STACK": "lambda-ops-mcp-identity"}  # fmt: skip
+    done = subprocess.run(["bash", "-e", "-c", script], env=env, capture_output=True, text=True, timeout=30)
+    if known:
+        assert done.returncode == 0, done.stderr
+        assert output.read_text().splitlines() == [
+            "mcp_url=https://abc.execute-api.eu-west-1.amazonaws.com/mcp",
+            "token_endpoint=https://login.example.com/oauth2/token",
+        ]
+    else:  # the stack has no McpUrl (the CLI prints None): the job stops before the smoke test
+        assert done.returncode != 0
+        assert "missing McpUrl or TokenEndpoint" in done.stderr
