@@ -137,9 +137,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def _build_during_init() -> None:
-    """On Lambda (``AWS_LAMBDA_FUNCTION_NAME`` is set by the runtime), build the handler now: init is where
-    a SnapStart snapshot is taken (and, on demand, init runs at full CPU before the first request). Builds
-    objects only: no AWS call, no secret read (what needs them is built on first use)."""
+    """On Lambda (``AWS_LAMBDA_FUNCTION_NAME`` is set by the runtime), build the handler now: init is what
+    a SnapStart snapshot captures (on demand, the same work simply moves from the first request into init).
+    Builds objects only: no AWS call, no secret read (what needs them is built on first use)."""
     global _handler
     if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and _handler is None:
         assembly = assemble()
