@@ -48,8 +48,8 @@ def before_snapshot(assembly: Assembly) -> None:
     read_runtimes = not assembly.settings.runtime_catalog_refresh  # a refresh would fetch a web page
     served = prime(assembly.asgi, read_runtimes=read_runtimes)
     # Everything init built lives as long as the environment: collect once, then move it out of the
-    # collector's reach. Otherwise the first full collection after the restore (a restored environment's
-    # first requests allocate enough to trigger one) scans all of it — milliseconds on the first request.
+    # collector's reach. Otherwise the older-generation collections after a restore keep scanning it (one
+    # landed on the ~60th request in bench/snapstart.py's runs; with the freeze only young ones happen).
     gc.collect()
     gc.freeze()
     log.info(
