@@ -7,10 +7,11 @@ PYTHON_BOOTSTRAP ?= $(shell PYENV_VERSION=3.13.0 pyenv which python 2>/dev/null 
 VENV := .venv
 PY := $(VENV)/bin/python
 TOOLS := .venv-tools
+CHECKS := .venv-checks
 PORT ?= 3000
 NODE_DIR := tests/clients
 
-.PHONY: help venv tools node-deps serve serve-aws serve-auth lint fmt typecheck test test-fast build validate bench clean
+.PHONY: help venv tools checks-venv node-deps serve serve-aws serve-auth lint fmt typecheck test test-fast build validate checks bench clean
 
 help:
 	@echo "make serve   run the MCP server on http://127.0.0.1:$(PORT)/mcp against the embedded sandbox account"
@@ -35,6 +36,14 @@ $(TOOLS)/.installed: requirements-tools.txt
 
 tools: $(TOOLS)/.installed
 
+# checkov, zizmor and check-jsonschema: their own venv (requirements-checks.txt says why).
+$(CHECKS)/.installed: requirements-checks.txt
+	$(PYTHON_BOOTSTRAP) -m venv $(CHECKS)
+	$(CHECKS)/bin/python -m pip install -q --disable-pip-version-check -r requirements-checks.txt
+	touch $@
+
+checks-venv: $(CHECKS)/.installed
+
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -52,12 +61,12 @@ serve-auth: venv node-deps
 	$(PY) -m app.local --port $(PORT) --auth local
 
 lint: venv
-	$(VENV)/bin/ruff check app tests bench
-	$(VENV)/bin/ruff format --check app tests bench
+	$(VENV)/bin/ruff check app tests bench scripts
+	$(VENV)/bin/ruff format --check app tests bench scripts
 
 fmt: venv
-	$(VENV)/bin/ruff format app tests bench
-	$(VENV)/bin/ruff check --fix app tests bench
+	$(VENV)/bin/ruff format app tests bench scripts
+	$(VENV)/bin/ruff check --fix app tests bench scripts
 
 typecheck: venv
 	$(VENV)/bin/mypy
@@ -69,9 +78,17 @@ build: venv tools
 
 validate: tools
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 sam validate --lint --template-file template.yaml
-	$(TOOLS)/bin/cfn-lint template.yaml $(wildcard infra/*.yaml)
+	$(TOOLS)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml $(wildcard infra/*.yaml)
 
-test: venv node-deps lint typecheck validate build
+# Offline: checkov without its platform download, zizmor without GitHub's API, the schemas bundled.
+checks: checks-venv
+	$(CHECKS)/bin/checkov --framework cloudformation --skip-download --compact --quiet \
+		$(addprefix -f ,template.yaml $(wildcard infra/*.yaml))
+	$(CHECKS)/bin/zizmor --offline .github/
+	$(CHECKS)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(CHECKS)/bin/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+
+test: venv node-deps lint typecheck validate checks build
 	$(PY) -m pytest
 
 test-fast: venv
@@ -85,4 +102,4 @@ build-McpFunction:
 	bash scripts/build_lambda.sh "$(ARTIFACTS_DIR)"
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .aws-sam $(NODE_DIR)/node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(TOOLS) $(CHECKS) .aws-sam $(NODE_DIR)/node_modules .mypy_cache .ruff_cache .pytest_cache

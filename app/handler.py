@@ -4,21 +4,29 @@ A request's whole path: API Gateway event → Mangum (event → ASGI) → ``Once
 once, drain per invocation, app/web/lifespan.py) → ``RequestLog`` (logs, metrics, app/web/observability.py)
 → ``Edge`` (path, Host/Origin, CORS, method, headers, body, app/web/edge.py) → the SDK's Streamable-HTTP
 app → the MCPServer built in app/surface/server.py → ``LambdaOps`` (app/lambda_ops/facade.py).
+
+On Lambda the handler is built during init (module import), not on the first request, and SnapStart's
+runtime hooks are registered (app/snapstart.py): the snapshot then holds a handler that has already served.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 from mangum import Mangum
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
+from starlette.types import ASGIApp
 
+from app import snapstart
 from app.config import Settings
+from app.renewal import Renewal
 from app.surface.server import build_server
 from app.web.access import Access
 from app.web.edge import Edge
@@ -33,11 +41,27 @@ from app.web.origins import OriginPolicy
 _SDK_TRANSPORT_SECURITY = TransportSecuritySettings(enable_dns_rebinding_protection=False)
 
 
+@dataclass(frozen=True)
+class Assembly:
+    """One execution environment's handler and what SnapStart's hooks need of it."""
+
+    handler: LambdaHandler  # the Lambda entry: Powertools' decorators → Mangum → ``asgi``
+    asgi: ASGIApp  # OncePerEnvironment → RequestLog → Edge → the SDK app (primed in-process)
+    renewal: Renewal  # what to drop after a restore (boto3 clients, ...); builders register into it
+    settings: Settings
+
+
 def build_handler(settings: Settings | None = None, *, server: MCPServer | None = None) -> LambdaHandler:
     """A new Lambda handler: one per execution environment (tests and profiles build their own)."""
+    return assemble(settings, server=server).handler
+
+
+def assemble(settings: Settings | None = None, *, server: MCPServer | None = None) -> Assembly:
+    """Build the handler and keep its parts. A ``server`` passed in registers nothing for renewal."""
     settings = settings or Settings()
     observability = Observability(tracing=settings.tracing)
-    server = server or build_server(settings)
+    renewal = Renewal()
+    server = server or build_server(settings, renewal=renewal)
     sdk_app = server.streamable_http_app(
         stateless_http=True,
         json_response=True,
@@ -58,7 +82,8 @@ def build_handler(settings: Settings | None = None, *, server: MCPServer | None 
     asgi = OncePerEnvironment(request_log)
     _ensure_event_loop()
     adapter = Mangum(asgi, lifespan="off", api_gateway_base_path=settings.base_path or "/")
-    return observability.wrap(_refuse_unreadable_requests(adapter, request_log))
+    handler = observability.wrap(_refuse_unreadable_requests(adapter, request_log))
+    return Assembly(handler=handler, asgi=asgi, renewal=renewal, settings=settings)
 
 
 def _say_how_sign_in_works(observability: Observability, access: Access) -> None:
@@ -121,8 +146,22 @@ _handler: LambdaHandler | None = None
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Built on the first invocation, reused by every later one in this execution environment."""
+    """Built during init on Lambda (below), else on the first invocation; reused by every later one."""
     global _handler
     if _handler is None:
         _handler = build_handler()
     return _handler(event, context)
+
+
+def _build_during_init() -> None:
+    """On Lambda (``AWS_LAMBDA_FUNCTION_NAME`` is set by the runtime), build the handler now: init is what
+    a SnapStart snapshot captures (on demand, the same work simply moves from the first request into init).
+    Builds objects only: no AWS call, no secret read (what needs them is built on first use)."""
+    global _handler
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and _handler is None:
+        assembly = assemble()
+        snapstart.register(assembly)
+        _handler = assembly.handler
+
+
+_build_during_init()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bench.fake_account import report as output_size_report
 from bench.latency import ROOT, measure
+from bench.snapstart import report as snapstart_report
 
 ARTIFACT = ROOT / ".aws-sam" / "build" / "McpFunction"
 HOST_ARTIFACT = ROOT / ".aws-sam" / "bench-host"
@@ -63,6 +64,12 @@ def main() -> None:
     for key, limit in targets.items():
         verdict = "meets" if ours[key] <= limit else "MISSES"
         print(f"target {key} <= {limit}: {verdict}")
+    print()
+    traced = measure("app.handler", "handler", runs=runs, calls=10, code_dir=code_dir,
+                     extra_env={"LAMBDA_OPS_TRACING": "true"})  # fmt: skip
+    snapstart_report(
+        code_dir, runs=runs, calls=calls, cold_tracing_off=ours["cold_s"], cold_tracing_on=traced["cold_s"]
+    )
     print()
     print("output size: bytes an assistant receives to answer 'which functions use deprecated runtimes?'")
     if not output_size_report(int(os.environ.get("BENCH_FUNCTIONS", "1000"))):

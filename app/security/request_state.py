@@ -27,6 +27,7 @@ from typing import Any
 from mcp.server.request_state import AESGCMRequestStateCodec, InvalidRequestState, RequestStateSecurity
 
 from app.config import Settings
+from app.renewal import Renewal
 
 logger = logging.getLogger("lambda_ops.request_state")
 
@@ -125,11 +126,16 @@ class KeyRingCodec:
             return self.ring.codec().unseal(token)  # minted under a key this environment had not yet read
 
 
-def request_state_security(settings: Settings, *, reader: SecretReader | None = None) -> RequestStateSecurity:
+def request_state_security(
+    settings: Settings, *, reader: SecretReader | None = None, renewal: Renewal | None = None
+) -> RequestStateSecurity:
     """The policy ``MCPServer(request_state_security=...)`` gets: the deployment's key ring, or (no secret
-    configured) a per-process key, said at startup because it only suits a single local process."""
+    configured) a per-process key, said at startup because it only suits a single local process. With a
+    ``renewal``, a SnapStart restore drops the ring's cached keys and client (``SecretKeyRing.reset``)."""
     if settings.request_state_secret_arn:
         ring = SecretKeyRing(settings.request_state_secret_arn, reader=reader)
+        if renewal is not None:
+            renewal.register("request-state keys (Secrets Manager client and cached secret)", ring.reset)
         return RequestStateSecurity(codec=KeyRingCodec(ring), ttl=settings.request_state_ttl_s)
     logger.warning(
         "LAMBDA_OPS_REQUEST_STATE_SECRET_ARN is not set: confirmations are sealed with a random key of this "

@@ -15,6 +15,7 @@ from mcp_types import INVALID_PARAMS, GetPromptResult, InputRequiredResult, Tool
 from app import __version__
 from app.config import Settings
 from app.lambda_ops import CatalogProvider, LambdaClients, LambdaOps, WritePolicy
+from app.renewal import Renewal
 from app.security.request_state import request_state_security
 from app.surface.resources import register_prompts, register_resources
 from app.surface.tools import register_tools
@@ -72,9 +73,13 @@ class LambdaOpsServer(MCPServer):
         return await super().get_prompt(name, arguments, context)
 
 
-def build_server(settings: Settings, ops: LambdaOps | None = None) -> MCPServer:
+def build_server(
+    settings: Settings, ops: LambdaOps | None = None, renewal: Renewal | None = None
+) -> MCPServer:
     """A new MCPServer with the whole surface registered. No AWS call and no I/O happen here: the
-    ``LambdaOps`` (and its boto3 clients) is built on the first tool call and reused after it."""
+    ``LambdaOps`` (and its boto3 clients) is built on the first tool call and reused after it — until
+    ``renewal`` drops it (after a SnapStart restore: credentials and clients are not shared between
+    restored environments)."""
     server = LambdaOpsServer(
         NAME,
         title="Lambda Ops",
@@ -84,11 +89,13 @@ def build_server(settings: Settings, ops: LambdaOps | None = None) -> MCPServer:
         # subscriptions/listen (2026-07-28) is a long-lived stream: nothing may hold a Lambda open.
         subscriptions=False,
         # Confirmations span two requests, maybe two execution environments: one key per deployment.
-        request_state_security=request_state_security(settings),
+        request_state_security=request_state_security(settings, renewal=renewal),
     )
     register_basics(server)
     lazy_ops = functools.cache(lambda: ops or build_ops(settings))
     server.lambda_ops = lazy_ops
+    if renewal is not None:
+        renewal.register("LambdaOps (boto3 clients, credentials, runtime catalog)", lazy_ops.cache_clear)
     register_tools(server, lazy_ops)
     register_write_tools(server, lazy_ops)
     register_resources(server, lazy_ops)

@@ -19,7 +19,7 @@ from pydantic import Field
 
 from app.lambda_ops import InvokeResult, LambdaOps, OpsError, UpgradeResult
 from app.lambda_ops.upgrade_plan import DEFAULT_BUDGET_S, MAX_BUDGET_S
-from app.surface import audit_trail, confirm, render
+from app.surface import audit_trail, confirm, render, upgrade_metric
 from app.surface.confirm import confirm_invoke, confirm_update
 from app.surface.shapes import FunctionName, Payload, compact_json, result
 
@@ -154,4 +154,6 @@ def register_write_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> Non
                 "alias": alias,
             }
             audit_trail.record("update-function-runtime", name, change, outcome)
+        if isinstance(outcome, UpgradeResult):
+            upgrade_metric.record(outcome)  # counts real upgrades only (the alarm on unverified ones)
         return result(outcome, render.upgrade)

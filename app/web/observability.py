@@ -21,9 +21,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.web.priming import is_priming
+
 INFO_KEY = "lambda_ops.request_info"
 SERVICE = "lambda-ops-mcp"
 NAMESPACE = "LambdaOpsMcp"
+AUTH_FAILURES = "AuthFailures"  # one per refused sign-in, by reason (template.yaml alarms on it)
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 MAX_JUDGED_REPLY = 64 * 1024  # larger replies are not parsed to tell an error from a result
 ToolNames = Callable[[], Awaitable[set[str]]]
@@ -156,6 +159,11 @@ class RequestLog:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        if is_priming(scope):  # SnapStart priming during init (app/web/priming.py): not traffic
+            await self.app(scope, receive, send)
+            if self._known_tools is None:
+                self._known_tools = await self._tool_names()
+            return None
         info = RequestInfo()
         scope[INFO_KEY] = info
         status = 500
@@ -199,7 +207,7 @@ class RequestLog:
         if info.auth_failure is not None:
             self.logger.warning("sign-in refused", extra={"reason": info.auth_failure, "status": status})
             with single_metric(
-                name="AuthFailures", unit=MetricUnit.Count, value=1, namespace=NAMESPACE
+                name=AUTH_FAILURES, unit=MetricUnit.Count, value=1, namespace=NAMESPACE
             ) as metric:
                 metric.add_dimension(name="service", value=SERVICE)
                 metric.add_dimension(name="reason", value=info.auth_failure)

@@ -1,0 +1,73 @@
+"""scripts/smoke.py — the pipeline's post-deploy check — against the local server (``python -m app.local``)
+behind a loopback sign-in double (tests/smoke_double.py), run as the pipeline runs it: a subprocess."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from app.local.launcher import REPOSITORY, LocalServer
+from tests.smoke_double import TokenEndpoint
+
+pytestmark = pytest.mark.realclient
+SCRIPT = REPOSITORY / "scripts" / "smoke.py"
+
+
+def smoke(*args: str, client: tuple[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMOKE_")}
+    if client:
+        env["SMOKE_CLIENT_ID"], env["SMOKE_CLIENT_SECRET"] = client
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), "--attempts", "2", "--delay", "0.2", *args],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def gated() -> Iterator[tuple[str, str, str]]:
+    """(MCP URL, token endpoint, client secret) of a local server that requires the token it issues."""
+    token, secret = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    with (
+        TokenEndpoint("smoke-machine", secret, token) as token_url,
+        LocalServer(handler="tests.smoke_double:handler", env={"SMOKE_DOUBLE_TOKEN": token}) as server,
+    ):
+        yield server.url, token_url, secret
+
+
+def test_passes_against_a_server_that_requires_sign_in(gated: tuple[str, str, str]) -> None:
+    url, token_url, secret = gated
+    done = smoke("--url", url, "--token-endpoint", token_url, client=("smoke-machine", secret))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("ok  ") == 3
+    assert "smoke test passed" in done.stdout
+    assert secret not in done.stdout + done.stderr
+
+
+def test_fails_when_the_machine_client_is_refused(gated: tuple[str, str, str]) -> None:
+    url, token_url, _ = gated
+    done = smoke("--url", url, "--token-endpoint", token_url, client=("smoke-machine", "wrong"))
+    assert done.returncode == 1
+    assert "FAILED machine sign-in (client credentials): token endpoint: HTTP 401" in done.stdout
+    assert "wrong" not in done.stdout
+
+
+def test_fails_when_the_server_lets_anyone_in() -> None:
+    """A server without sign-in must fail the check that an anonymous call is refused."""
+    with LocalServer() as server:
+        done = smoke("--url", server.url, "--token-endpoint", "http://127.0.0.1:9/token", client=("a", "b"))
+        assert done.returncode == 1
+        assert "expected 401 without a token, got 200" in done.stdout
+        done = smoke("--url", server.url, "--no-auth")
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_needs_the_client_secret_from_the_environment(gated: tuple[str, str, str]) -> None:
+    url, token_url, _ = gated
+    done = smoke("--url", url, "--token-endpoint", token_url)
+    assert done.returncode == 1
+    assert "set SMOKE_CLIENT_ID and SMOKE_CLIENT_SECRET" in done.stdout

@@ -1,0 +1,338 @@
+"""The deployment pipeline as code: .github/workflows, infra/github-oidc.yaml and samconfig.toml agree, and
+hold the security properties the workflows promise. (zizmor and the JSON schemas run in `make checks`.)"""
+
+from __future__ import annotations
+
+import copy
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.test_template import _CfnLoader
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / ".github" / "workflows"
+OIDC = "token.actions.githubusercontent.com"
+PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s+[\w.-]+/[\w.-]+(?:/[\w./-]+)?@[0-9a-f]{40} # v\d+(?:\.\d+){0,2}$")
+
+
+def workflow(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((WORKFLOWS / name).read_text())
+    return loaded
+
+
+def triggers(wf: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = wf.get("on", wf.get(True))  # YAML 1.1 reads a bare `on` as true
+    return found
+
+
+def oidc_stack() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.load((ROOT / "infra" / "github-oidc.yaml").read_text(), Loader=_CfnLoader)
+    return loaded
+
+
+def samconfig() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "samconfig.toml").read_text())
+
+
+def deploy_jobs() -> dict[str, dict[str, Any]]:
+    return {name: job for name, job in workflow("deploy.yml")["jobs"].items() if "environment" in job}
+
+
+def environment_of(job: dict[str, Any]) -> str:
+    env = job["environment"]
+    return str(env["name"] if isinstance(env, dict) else env)
+
+
+def step(job: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(s for s in job["steps"] if s.get("name") == name)
+
+
+# --- the workflows ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "deploy.yml"])
+def test_every_action_is_pinned_by_commit_with_its_version(name: str) -> None:
+    lines = [
+        line for line in (WORKFLOWS / name).read_text().splitlines() if re.match(r"^\s*(-\s+)?uses:", line)
+    ]
+    assert lines
+    own = [line for line in lines if re.match(r"^\s*uses: \$/", line)]  # this repository's own workflows
+    assert [line for line in lines if not PINNED.match(line) and line not in own] == []
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "deploy.yml"])
+def test_least_privilege_and_no_expressions_in_scripts(name: str) -> None:
+    wf = workflow(name)
+    assert wf["permissions"] == {}
+    for job_name, job in wf["jobs"].items():
+        permissions = job["permissions"]
+        assert permissions.get("contents") == "read", job_name
+        if permissions.get("id-token") == "write":  # only the jobs that deploy into an environment
+            assert name == "deploy.yml"
+            assert job_name in deploy_jobs()
+            assert any("configure-aws-credentials" in s.get("uses", "") for s in job["steps"]), job_name
+        assert set(permissions) <= {"contents", "id-token"}, job_name
+        for s in job.get("steps", []):  # a job that calls a reusable workflow has none
+            assert "${{" not in s.get("run", ""), (job_name, s.get("name"))
+            if "actions/checkout" in s.get("uses", ""):
+                assert s["with"]["persist-credentials"] is False, job_name
+
+
+def test_ci_runs_the_readme_test_command_on_pull_requests_and_main() -> None:
+    wf = workflow("ci.yml")
+    assert set(triggers(wf)) == {"pull_request", "push", "workflow_call"}
+    assert triggers(wf)["push"]["branches"] == ["main"]
+    (job,) = wf["jobs"].values()
+    assert job["steps"][-1]["run"] == "bash .ci/run"
+    assert "time make test" in (ROOT / ".ci" / "run").read_text()
+    assert job["timeout-minutes"] <= 30
+
+
+def test_deploy_builds_once_then_staging_then_prod() -> None:
+    wf = workflow("deploy.yml")
+    assert set(triggers(wf)) == {"push", "workflow_dispatch"}
+    assert triggers(wf)["push"]["branches"] == ["main"]
+    jobs = wf["jobs"]
+    build = jobs["build"]
+    assert "environment" not in build
+    assert (jobs["test"]["uses"], build["needs"]) == ("$/.github/workflows/ci.yml", "test")  # tested first
+    assert "workflow_call" in triggers(workflow("ci.yml"))
+    assert any(s.get("run", "").startswith("sam build ") for s in build["steps"])
+    uploaded = step(build, "Keep the artifact for the deploy jobs")["with"]["name"]
+    assert {name: environment_of(job) for name, job in deploy_jobs().items()} == {
+        "staging": "staging",
+        "prod": "prod",
+    }
+    assert (jobs["staging"]["needs"], jobs["prod"]["needs"]) == ("build", "staging")
+    for job in deploy_jobs().values():
+        downloads = [s for s in job["steps"] if "download-artifact" in s.get("uses", "")]
+        assert [d["with"]["name"] for d in downloads] == [uploaded]
+        assert not any(s.get("run", "").startswith("sam build") for s in job["steps"])  # built once
+    assert wf["concurrency"]["cancel-in-progress"] is False
+
+
+@pytest.mark.parametrize("job_name", ["staging", "prod"])
+def test_each_deploy_job_deploys_its_own_samconfig_environment_and_smoke_tests_it(job_name: str) -> None:
+    job = deploy_jobs()[job_name]
+    env = environment_of(job)
+    deploy = step(job, "sam deploy")
+    assert deploy["env"]["DEPLOY_ENV"] == env
+    command = " ".join(deploy["run"].split())
+    for flag in ('--config-env "$DEPLOY_ENV"', "--no-confirm-changeset", "--no-fail-on-empty-changeset"):
+        assert flag in command
+    stack = samconfig()[env]["deploy"]["parameters"]["stack_name"]
+    assert step(job, "Stack outputs")["env"]["STACK"] == stack
+    smoke = step(job, "Smoke test")
+    assert "scripts/smoke.py" in smoke["run"]
+    assert smoke["env"]["SMOKE_CLIENT_SECRET"] == "${{ secrets.SMOKE_CLIENT_SECRET }}"
+    names = [s.get("name") for s in job["steps"]]
+    assert names.index("sam deploy") < names.index("Smoke test")
+
+
+# --- samconfig.toml and the OIDC stack agree --------------------------------------------------------------
+
+
+def test_samconfig_environments_match_the_workflow_and_the_deploy_roles() -> None:
+    config = samconfig()
+    params = oidc_stack()["Parameters"]
+    assert {"staging", "prod"} <= set(config)
+    assert {environment_of(job) for job in deploy_jobs().values()} == {"staging", "prod"}
+    for env, parameter in (("staging", "StagingStackName"), ("prod", "ProdStackName")):
+        deploy = config[env]["deploy"]["parameters"]
+        assert deploy["stack_name"] == params[parameter]["Default"]
+        assert deploy["s3_prefix"] == deploy["stack_name"]  # the deploy role may write only under it
+        assert "resolve_s3" not in deploy  # SAM's managed bucket would need rights the roles don't have
+        assert deploy["capabilities"] == "CAPABILITY_IAM"
+    assert config["default"]["build"]["parameters"]["build_in_source"] is True  # `make build` unchanged
+
+
+def trust_subjects(role: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The trust statements and every subject the role can be assumed with (both branches of an Fn::If)."""
+    statements = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    subjects: list[str] = []
+    for statement in statements:
+        sub = statement["Condition"]["StringEquals"][f"{OIDC}:sub"]
+        branches = sub["Fn::If"][1:] if isinstance(sub, dict) and "Fn::If" in sub else [sub]
+        subjects += [b["Fn::Sub"] if isinstance(b, dict) else b for b in branches]
+    return statements, subjects
+
+
+def check_trust(stack: dict[str, Any]) -> dict[str, str]:
+    """{role: environment}; raises AssertionError where a role could be assumed by anything more."""
+    found: dict[str, str] = {}
+    for name, resource in stack["Resources"].items():
+        if resource["Type"] != "AWS::IAM::Role" or name == "CloudFormationExecutionRole":
+            continue
+        statements, subjects = trust_subjects(resource)
+        assert len(statements) == 1, name
+        (statement,) = statements
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity", name
+        assert set(statement["Condition"]) == {"StringEquals"}, name  # no StringLike, no ForAnyValue
+        assert statement["Condition"]["StringEquals"][f"{OIDC}:aud"] == "sts.amazonaws.com", name
+        environments = set()
+        for subject in subjects:
+            assert "*" not in subject, (name, subject)
+            assert "?" not in subject, (name, subject)
+            match = re.fullmatch(
+                r"repo:(?:\$\{GitHubOrg\}/\$\{GitHubRepo\}|\$\{ImmutableRepository\}):environment:(\w+)",
+                subject,
+            )
+            assert match, (name, subject)
+            environments.add(match.group(1))
+        assert len(environments) == 1, name
+        found[name] = environments.pop()
+    return found
+
+
+def test_one_deploy_role_per_workflow_environment_trusting_exactly_it() -> None:
+    roles = check_trust(oidc_stack())
+    assert sorted(roles.values()) == sorted(environment_of(job) for job in deploy_jobs().values())
+    assert roles == {"StagingDeployRole": "staging", "ProdDeployRole": "prod"}
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        lambda c: c.__setitem__("StringLike", c.pop("StringEquals")),
+        lambda c: c["StringEquals"].__setitem__(f"{OIDC}:sub", "repo:acme/ops:*"),
+        lambda c: c["StringEquals"].__setitem__(f"{OIDC}:aud", "sigstore"),
+        lambda c: c["StringEquals"].__setitem__(
+            f"{OIDC}:sub", {"Fn::Sub": "repo:${GitHubOrg}/${GitHubRepo}:ref:refs/heads/main"}
+        ),
+    ],
+)
+def test_the_trust_check_catches_a_loosened_role(breakage: Any) -> None:
+    stack = copy.deepcopy(oidc_stack())
+    condition = stack["Resources"]["ProdDeployRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    breakage(condition["Condition"])
+    with pytest.raises((AssertionError, KeyError)):
+        check_trust(stack)
+
+
+def test_the_provider_is_github_for_sts_and_optional() -> None:
+    stack = oidc_stack()
+    provider = stack["Resources"]["GitHubOidcProvider"]
+    assert provider["Condition"] == "CreateOidcProvider"
+    assert provider["Properties"] == {"Url": f"https://{OIDC}", "ClientIdList": ["sts.amazonaws.com"]}
+    for role in ("StagingDeployRole", "ProdDeployRole"):
+        principal = stack["Resources"][role]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0][
+            "Principal"
+        ]
+        assert principal["Federated"]["Fn::If"][0] == "CreateOidcProvider"
+
+
+def policy_statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for policy in role["Properties"]["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+@pytest.mark.parametrize(
+    ("role", "stack_parameter"),
+    [("StagingDeployRole", "StagingStackName"), ("ProdDeployRole", "ProdStackName")],
+)
+def test_a_deploy_role_can_change_only_its_stack_and_pass_only_the_execution_role(
+    role: str, stack_parameter: str
+) -> None:
+    statements = policy_statements(oidc_stack()["Resources"][role])
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        assert all("*" not in action for action in as_list(statement["Action"]))
+        assert "*" not in as_list(statement["Resource"])
+    changes = [s for s in statements if "cloudformation:ExecuteChangeSet" in as_list(s["Action"])]
+    assert [s["Resource"]["Fn::Sub"] for s in changes] == [
+        f"arn:${{AWS::Partition}}:cloudformation:${{AWS::Region}}:${{AWS::AccountId}}:stack/${{{stack_parameter}}}/*"
+    ]
+    (passing,) = [s for s in statements if "iam:PassRole" in as_list(s["Action"])]
+    assert passing["Resource"] == {"Fn::GetAtt": ["CloudFormationExecutionRole", "Arn"]}
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}}
+    actions = {a for s in statements for a in as_list(s["Action"])}
+    assert not {
+        a for a in actions if a.split(":")[0] in {"lambda", "apigateway", "logs", "sns", "cloudwatch"}
+    }
+    assert not {a for a in actions if a.startswith("iam:") and a != "iam:PassRole"}
+
+
+def test_the_execution_role_is_scoped_to_the_application_stacks() -> None:
+    role = oidc_stack()["Resources"]["CloudFormationExecutionRole"]
+    trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert [s["Principal"] for s in trust] == [{"Service": "cloudformation.amazonaws.com"}]
+    for statement in policy_statements(role):
+        assert all("*" not in action for action in as_list(statement["Action"])), statement["Sid"]
+        for resource in as_list(statement["Resource"]):
+            if resource == "*":  # only actions that have no resource type in IAM
+                assert statement["Sid"] in {"LogDescribeAndDelivery", "GenerateSecretValue"}
+                continue
+            text = (
+                resource["Fn::Sub"] if isinstance(resource, dict) and "Fn::Sub" in resource else str(resource)
+            )
+            assert any(
+                k in text
+                for k in ("${StagingStackName}", "${ProdStackName}", "ArtifactBucket", "::/apis", "::/tags")
+            ), text
+        if statement["Sid"] == "PassFunctionRoleToLambda":
+            assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
+
+
+def test_the_artifact_bucket_is_private_versioned_encrypted_and_tls_only() -> None:
+    resources = oidc_stack()["Resources"]
+    bucket = resources["ArtifactBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
+    (deny,) = resources["ArtifactBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert (deny["Effect"], deny["Action"]) == ("Deny", "s3:*")
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+@pytest.mark.parametrize("path", ["template.yaml", "infra/github-oidc.yaml"])
+def test_every_checkov_skip_carries_its_reason(path: str) -> None:
+    stack = yaml.load((ROOT / path).read_text(), Loader=_CfnLoader)
+    skips = [
+        (name, skip)
+        for name, resource in stack["Resources"].items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+    assert skips
+    for name, skip in skips:
+        assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), name
+        assert len(skip.get("comment", "")) >= 40, (name, skip["id"])  # a reason, not a label
+
+
+@pytest.mark.parametrize("known", [True, False])
+def test_the_stack_outputs_step_hands_the_urls_to_the_smoke_test(tmp_path: Path, known: bool) -> None:
+    """The step's script, run as Actions runs it (bash -e), against a stand-in `aws` on PATH."""
+    script = step(deploy_jobs()["staging"], "Stack outputs")["run"]
+    fake = tmp_path / "aws"
+    url = "https://abc.execute-api.eu-west-1.amazonaws.com/mcp" if known else "None"
+    fake.write_text(
+        "#!/bin/bash\n"
+        'case "$*" in\n'
+        f"  *lambda-ops-mcp-staging*McpUrl*) echo {url} ;;\n"
+        "  *lambda-ops-mcp-identity*TokenEndpoint*) echo https://login.example.com/oauth2/token ;;\n"
+        "  *) exit 254 ;;\n"
+        "esac\n"
+    )
+    fake.chmod(0o755)
+    output = tmp_path / "github_output"
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "GITHUB_OUTPUT": str(output),
+           "STACK": "lambda-ops-mcp-staging", "IDENTITY_STACK": "lambda-ops-mcp-identity"}  # fmt: skip
+    done = subprocess.run(["bash", "-e", "-c", script], env=env, capture_output=True, text=True, timeout=30)
+    if known:
+        assert done.returncode == 0, done.stderr
+        assert output.read_text().splitlines() == [
+            "mcp_url=https://abc.execute-api.eu-west-1.amazonaws.com/mcp",
+            "token_endpoint=https://login.example.com/oauth2/token",
+        ]
+    else:  # the stack has no McpUrl (the CLI prints None): the job stops before the smoke test
+        assert done.returncode != 0
+        assert "missing McpUrl or TokenEndpoint" in done.stderr
