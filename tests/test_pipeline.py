@@ -336,3 +336,51 @@ def test_the_stack_outputs_step_hands_the_urls_to_the_smoke_test(tmp_path: Path,
     else:  # the stack has no McpUrl (the CLI prints None): the job stops before the smoke test
         assert done.returncode != 0
         assert "missing McpUrl or TokenEndpoint" in done.stderr
+
+
+@pytest.mark.parametrize("job_name", ["staging", "prod"])
+def test_the_deploy_step_turns_sign_in_on_from_the_identity_stack(tmp_path: Path, job_name: str) -> None:
+    """The step's script, run as Actions runs it (bash -e), with stand-ins for `aws` (the identity stack's
+    outputs) and `sam` (records its arguments): samconfig's overrides for the environment, then the sign-in
+    parameters — the deployed stack is authenticated, not the fail-closed default with no issuer."""
+    job = deploy_jobs()[job_name]
+    deploy = step(job, "sam deploy")
+    outputs = {
+        "IssuerUrl": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
+        "JwksUrl": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/.well-known/jwks.json",
+        "ResourceServerIdentifier": "https://abc.execute-api.eu-west-1.amazonaws.com/mcp",
+        "ReadScope": "https://abc.execute-api.eu-west-1.amazonaws.com/mcp/read",
+        "WriteScope": "https://abc.execute-api.eu-west-1.amazonaws.com/mcp/write",
+        "ClientIds": "public123,machine456",
+        "PublicClientId": "public123",
+        "PublicClientRedirectUris": "https://claude.ai/api/mcp/auth_callback",
+        "AuthorizationEndpoint": "https://ops.auth.eu-west-1.amazoncognito.com/oauth2/authorize",
+        "TokenEndpoint": "https://ops.auth.eu-west-1.amazoncognito.com/oauth2/token",
+    }
+    (tmp_path / "outputs.txt").write_text("".join(f"{k}\t{v}\n" for k, v in outputs.items()))
+    (tmp_path / "aws").write_text(f"#!/bin/bash\ncat {tmp_path}/outputs.txt\n")
+    (tmp_path / "sam").write_text(f'#!/bin/bash\nprintf "%s\\n" "$@" > {tmp_path}/sam-args\n')
+    for tool in ("aws", "sam"):
+        (tmp_path / tool).chmod(0o755)
+    env = {
+        **{k: v for k, v in deploy["env"].items() if not v.startswith("${{")},
+        "PATH": f"{tmp_path}:/usr/bin:/bin",
+        "IDENTITY_STACK": "lambda-ops-mcp-identity",
+        "ARTIFACT_BUCKET": "bucket",
+        "CFN_EXECUTION_ROLE_ARN": "arn:aws:iam::123456789012:role/exec",
+        "GITHUB_WORKSPACE": str(ROOT),
+    }
+    done = subprocess.run(
+        ["bash", "-e", "-c", deploy["run"]], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    args = (tmp_path / "sam-args").read_text().splitlines()
+    start = args.index("--parameter-overrides") + 1
+    end = next(i for i in range(start, len(args)) if args[i].startswith("--"))
+    overrides = args[start:end]
+    samconfig_part = samconfig()[job_name]["deploy"]["parameters"]["parameter_overrides"].split()
+    assert overrides[: len(samconfig_part)] == samconfig_part
+    signed_in = dict(item.split("=", 1) for item in overrides[len(samconfig_part) :])
+    assert signed_in["OAuthIssuer"] == outputs["IssuerUrl"]
+    assert signed_in["ResourceUrl"] == outputs["ResourceServerIdentifier"]
+    assert "AuthMode" not in signed_in  # the template's default: oauth
