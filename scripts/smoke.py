@@ -86,13 +86,15 @@ def unauthenticated_is_refused(url: str) -> None:
             raise SmokeFailed(f"resource metadata does not describe {url}: {document}")
 
 
-def client_credentials_token(token_endpoint: str, scope: str | None) -> str:
+def client_credentials_token(token_endpoint: str, scope: str | None, resource: str | None) -> str:
     client_id, secret = os.environ.get("SMOKE_CLIENT_ID"), os.environ.get("SMOKE_CLIENT_SECRET")
     if not client_id or not secret:
         raise SmokeFailed(
             "set SMOKE_CLIENT_ID and SMOKE_CLIENT_SECRET (the machine client) in the environment"
         )
     form = {"grant_type": "client_credentials", **({"scope": scope} if scope else {})}
+    if resource:  # RFC 8707: issuers that bind tokens to the resource put it in aud
+        form["resource"] = resource
     with httpx2.Client(timeout=15) as http:
         response = http.post(token_endpoint, data=form, auth=(client_id, secret))
     if response.status_code != 200:  # the error body of a token endpoint names no secret
@@ -123,6 +125,12 @@ def run(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", required=True, help="the stack's McpUrl output")
     parser.add_argument("--token-endpoint", help="the identity stack's TokenEndpoint output")
     parser.add_argument("--scope", help="scope to ask for (default: the client's default scopes)")
+    parser.add_argument(
+        "--resource",
+        action="store_true",
+        help="send the URL as the RFC 8707 resource of the token request (issuers that bind aud to it; "
+        "Cognito without resource binding: leave off, the server accepts its client id instead)",
+    )
     parser.add_argument("--no-auth", action="store_true", help="the server is deployed without sign-in")
     parser.add_argument("--attempts", type=int, default=5)
     parser.add_argument("--delay", type=float, default=3.0, help="seconds between attempts")
@@ -136,7 +144,8 @@ def run(argv: list[str] | None = None) -> int:
             retry("unauthenticated call gets 401 with resource_metadata", args.attempts, args.delay,
                   lambda: unauthenticated_is_refused(url))  # fmt: skip
             token = retry("machine sign-in (client credentials)", args.attempts, args.delay,
-                          lambda: client_credentials_token(args.token_endpoint, args.scope))  # fmt: skip
+                          lambda: client_credentials_token(args.token_endpoint, args.scope,
+                                                           url if args.resource else None))  # fmt: skip
         tools = retry("ping, tools/list, audit-runtimes", args.attempts, args.delay,
                       lambda: asyncio.run(asyncio.wait_for(mcp_checks(url, token), timeout=90)))  # fmt: skip
     except SmokeFailed as failure:

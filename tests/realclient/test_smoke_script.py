@@ -1,10 +1,10 @@
-"""scripts/smoke.py — the pipeline's post-deploy check — against the local server (``python -m app.local``)
-behind a loopback sign-in double (tests/smoke_double.py), run as the pipeline runs it: a subprocess."""
+"""scripts/smoke.py — the pipeline's post-deploy check — against the local server in its sign-in mode
+(``python -m app.local --auth local``: the production handler as the protected resource of a real
+authorization server, npm oidc-provider, on loopback), run as the pipeline runs it: a subprocess."""
 
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,7 +12,6 @@ from collections.abc import Iterator
 import pytest
 
 from app.local.launcher import REPOSITORY, LocalServer
-from tests.smoke_double import TokenEndpoint
 
 pytestmark = pytest.mark.realclient
 SCRIPT = REPOSITORY / "scripts" / "smoke.py"
@@ -29,31 +28,31 @@ def smoke(*args: str, client: tuple[str, str] | None = None) -> subprocess.Compl
 
 
 @pytest.fixture(scope="module")
-def gated() -> Iterator[tuple[str, str, str]]:
-    """(MCP URL, token endpoint, client secret) of a local server that requires the token it issues."""
-    token, secret = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-    with (
-        TokenEndpoint("smoke-machine", secret, token) as token_url,
-        LocalServer(handler="tests.smoke_double:handler", env={"SMOKE_DOUBLE_TOKEN": token}) as server,
-    ):
-        yield server.url, token_url, secret
+def gated() -> Iterator[tuple[str, str, tuple[str, str]]]:
+    """(MCP URL, token endpoint, machine client) of the local server signed in by its authorization server."""
+    with LocalServer(auth="local", ready_timeout=60) as server:
+        assert server.auth_server_url is not None
+        assert server.machine_client is not None
+        yield server.url, f"{server.auth_server_url}/token", server.machine_client
 
 
-def test_passes_against_a_server_that_requires_sign_in(gated: tuple[str, str, str]) -> None:
-    url, token_url, secret = gated
-    done = smoke("--url", url, "--token-endpoint", token_url, client=("smoke-machine", secret))
+def test_passes_against_a_server_that_requires_sign_in(gated: tuple[str, str, tuple[str, str]]) -> None:
+    url, token_url, client = gated
+    done = smoke("--url", url, "--token-endpoint", token_url, "--scope", "read", "--resource", client=client)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("ok  ") == 3
     assert "smoke test passed" in done.stdout
-    assert secret not in done.stdout + done.stderr
+    assert client[1] not in done.stdout + done.stderr
 
 
-def test_fails_when_the_machine_client_is_refused(gated: tuple[str, str, str]) -> None:
-    url, token_url, _ = gated
-    done = smoke("--url", url, "--token-endpoint", token_url, client=("smoke-machine", "wrong"))
+def test_fails_when_the_machine_client_is_refused(gated: tuple[str, str, tuple[str, str]]) -> None:
+    url, token_url, client = gated
+    done = smoke(
+        "--url", url, "--token-endpoint", token_url, "--resource", client=(client[0], "wrong-secret")
+    )
     assert done.returncode == 1
     assert "FAILED machine sign-in (client credentials): token endpoint: HTTP 401" in done.stdout
-    assert "wrong" not in done.stdout
+    assert "wrong-secret" not in done.stdout
 
 
 def test_fails_when_the_server_lets_anyone_in() -> None:
@@ -66,7 +65,7 @@ def test_fails_when_the_server_lets_anyone_in() -> None:
         assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_needs_the_client_secret_from_the_environment(gated: tuple[str, str, str]) -> None:
+def test_needs_the_client_secret_from_the_environment(gated: tuple[str, str, tuple[str, str]]) -> None:
     url, token_url, _ = gated
     done = smoke("--url", url, "--token-endpoint", token_url)
     assert done.returncode == 1
