@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.cfn import CfnLoader
+
 ROOT = Path(__file__).resolve().parent.parent
 STACK = ROOT / "infra" / "identity.yaml"
 MCP_URL = "https://abc123defg.execute-api.eu-west-1.amazonaws.com/mcp"
@@ -77,32 +79,8 @@ FEEDS = {
 _NO_VALUE = object()
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """`!Ref X` → {"Ref": X}, `!GetAtt A.B` → {"Fn::GetAtt": [A, B]}, `!Sub s` → {"Fn::Sub": s}, …"""
-
-
-def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    elif isinstance(node, yaml.MappingNode):
-        value = loader.construct_mapping(node, deep=True)
-    else:
-        raise TypeError(node)
-    if suffix == "Ref":
-        return {"Ref": value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{suffix}": value}
-
-
-_CfnLoader.add_multi_constructor("!", _construct_tag)
-
-
 def load(path: Path = STACK) -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)  # a SafeLoader
+    loaded: dict[str, Any] = yaml.load(path.read_text(), Loader=CfnLoader)  # a SafeLoader
     return loaded
 
 

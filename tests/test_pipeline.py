@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.test_template import _CfnLoader
+from tests.cfn import CfnLoader
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -32,7 +32,7 @@ def triggers(wf: dict[str, Any]) -> dict[str, Any]:
 
 
 def oidc_stack() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.load((ROOT / "infra" / "github-oidc.yaml").read_text(), Loader=_CfnLoader)
+    loaded: dict[str, Any] = yaml.load((ROOT / "infra" / "github-oidc.yaml").read_text(), Loader=CfnLoader)
     return loaded
 
 
@@ -296,7 +296,7 @@ def test_the_artifact_bucket_is_private_versioned_encrypted_and_tls_only() -> No
 
 @pytest.mark.parametrize("path", ["template.yaml", "infra/github-oidc.yaml"])
 def test_every_checkov_skip_carries_its_reason(path: str) -> None:
-    stack = yaml.load((ROOT / path).read_text(), Loader=_CfnLoader)
+    stack = yaml.load((ROOT / path).read_text(), Loader=CfnLoader)
     skips = [
         (name, skip)
         for name, resource in stack["Resources"].items()
