@@ -261,6 +261,22 @@ def test_a_deploy_role_can_change_only_its_stack_and_pass_only_the_execution_rol
     assert not {a for a in actions if a.startswith("iam:") and a != "iam:PassRole"}
 
 
+@pytest.mark.parametrize(
+    ("role", "identity_parameter"),
+    [("StagingDeployRole", "StagingIdentityStackName"), ("ProdDeployRole", "ProdIdentityStackName")],
+)
+def test_a_deploy_role_reads_only_its_own_environments_identity_stack(
+    role: str, identity_parameter: str
+) -> None:
+    """Each environment has its own identity stack (its resource server is that environment's MCP URL)."""
+    statements = policy_statements(oidc_stack()["Resources"][role])
+    (reading,) = [s for s in statements if as_list(s["Action"]) == ["cloudformation:DescribeStacks"]]
+    assert reading["Resource"] == {
+        "Fn::Sub": f"arn:${{AWS::Partition}}:cloudformation:${{AWS::Region}}:${{AWS::AccountId}}"
+        f":stack/${{{identity_parameter}}}/*"
+    }
+
+
 def test_the_execution_role_is_scoped_to_the_application_stacks() -> None:
     role = oidc_stack()["Resources"]["CloudFormationExecutionRole"]
     trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
