@@ -1,8 +1,10 @@
-"""A bounded JSON GET for the authorization server's documents (metadata, JWKS): short timeout, no
+"""A bounded JSON GET for the authorization server's documents (metadata, JWKS): one deadline for the whole
+fetch (httpx's timeout bounds each read, so a server trickling bytes would hold a request far longer), no
 redirects, no proxy from the environment, a size cap. Every failure is one exception type."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx2
@@ -17,6 +19,7 @@ class FetchError(Exception):
 async def get_json(url: str, timeout_s: float) -> dict[str, object]:
     try:
         async with (
+            asyncio.timeout(timeout_s),
             httpx2.AsyncClient(timeout=timeout_s, follow_redirects=False, trust_env=False) as client,
             client.stream("GET", url, headers={"Accept": "application/json"}) as response,
         ):
@@ -27,6 +30,8 @@ async def get_json(url: str, timeout_s: float) -> dict[str, object]:
                 body.extend(chunk)
                 if len(body) > MAX_DOCUMENT_BYTES:
                     raise FetchError(f"{url} sent more than {MAX_DOCUMENT_BYTES} bytes")
+    except TimeoutError as error:
+        raise FetchError(f"{url} did not answer within {timeout_s:g} s") from error
     except httpx2.HTTPError as error:
         raise FetchError(f"{url} unreachable ({type(error).__name__})") from error
     try:

@@ -1,7 +1,7 @@
 """One audit record per write — who asked, which function, what change, and the outcome — as one
 structured line in the service's JSON log (``"message": "audit"``). Written by the tools, which know the
 outcome; the caller comes from the SDK's auth context (the principal the edge verified), never a token.
-A refused write (sign-in passed, the write policy said no) is recorded too."""
+A refused write (sign-in passed, the write policy said no) and a declined confirmation are recorded too."""
 
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ def _outcome(result: InvokeResult | UpgradeResult | OpsError) -> dict[str, Any]:
             "setting": result.setting,
         }
     if isinstance(result, InvokeResult):
+        if not result.invoked:  # the user declined the confirmation (2026-07-28): nothing ran
+            return {"outcome": "declined"}
         return {
             "outcome": "function_error" if result.function_error else "invoked",
             "status": result.status_code,

@@ -45,14 +45,17 @@ def register_write_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> Non
         log_tail: Annotated[bool, Field(description="Also return the tail of the invocation's log.")] = False,
         consent: Annotated[ElicitationResult[Any], Resolve(confirm_invoke)] = confirm.NOT_ASKED,  # the user
     ) -> Annotated[CallToolResult, InvokeResult]:
+        change = {"log_tail": log_tail}
         decision = confirm.decide(consent)
         if isinstance(decision, str):  # the user said no (app/surface/confirm.py)
             declined, text = confirm.declined_invoke(name, decision)
+            audit_trail.record("invoke-function", name, change, declined)
             return result(declined, lambda _: text)
         if isinstance(decision.outcome, OpsError):  # refused before asking: nothing to confirm
+            audit_trail.record("invoke-function", name, change, decision.outcome)
             return result(decision.outcome, render.invoke)
         outcome = ops().invoke(name, compact_json(payload), log_tail=log_tail)
-        audit_trail.record("invoke-function", name, {"log_tail": log_tail}, outcome)
+        audit_trail.record("invoke-function", name, change, outcome)
         return result(outcome, lambda invoked: render.invoke(invoked, log_tail))
 
     @server.tool(
@@ -141,19 +144,23 @@ def register_write_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> Non
                 ship_latest_code=ship_latest_code,
             )
 
+        def audited(outcome: UpgradeResult | OpsError) -> CallToolResult:
+            """Every exit of a non-dry-run call is audited: done, refused, declined or failed."""
+            if not dry_run:
+                change = {
+                    "target_runtime": target_runtime,
+                    "smoke_test": smoke_payload is not None,
+                    "alias": alias,
+                }
+                audit_trail.record("update-function-runtime", name, change, outcome)
+            return result(outcome, render.upgrade)
+
         decision = confirm.decide(consent)
         if isinstance(decision, str):  # the user said no: the plan, re-read with a dry run, marked declined
-            return result(confirm.declined_upgrade(run(True), decision), render.upgrade)
+            return audited(confirm.declined_upgrade(run(True), decision))
         if isinstance(decision.outcome, UpgradeResult | OpsError):  # refused or already done: not asked
-            return result(decision.outcome, render.upgrade)
+            return audited(decision.outcome)
         outcome = run(dry_run)
-        if not dry_run:
-            change = {
-                "target_runtime": target_runtime,
-                "smoke_test": smoke_payload is not None,
-                "alias": alias,
-            }
-            audit_trail.record("update-function-runtime", name, change, outcome)
         if isinstance(outcome, UpgradeResult):
             upgrade_metric.record(outcome)  # counts real upgrades only (the alarm on unverified ones)
-        return result(outcome, render.upgrade)
+        return audited(outcome)

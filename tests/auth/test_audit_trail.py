@@ -16,7 +16,7 @@ from app.handler import build_handler
 from app.web.observability import SERVICE
 from tests.auth.calls import tool_call
 from tests.auth.issuer import READ, WRITE, Issuer
-from tests.helpers import LambdaContext, body_of
+from tests.helpers import LambdaContext, body_of, event, modern
 
 BOTH = f"{READ} {WRITE}"
 
@@ -92,4 +92,49 @@ def test_a_write_the_policy_refuses_is_audited_as_refused(
     assert (line["audit"]["outcome"], line["audit"]["setting"]) == (
         "refused",
         "LAMBDA_OPS_WRITE_FUNCTION_PREFIXES",
+    )
+
+
+def _asking(tool: str, arguments: dict[str, Any], token: str, answer: Any = None, state: Any = None) -> Any:
+    """A 2026-07-28 tools/call from a client that declared elicitation (the confirmation path)."""
+    params: dict[str, Any] = {"name": tool, "arguments": arguments}
+    if state is not None:
+        params["requestState"], params["inputResponses"] = state, answer
+    message, headers = modern("tools/call", params)
+    message["params"]["_meta"]["io.modelcontextprotocol/clientCapabilities"] = {"elicitation": {}}
+    return event(body=message, headers={**headers, "authorization": f"Bearer {token}"})
+
+
+def test_a_write_refused_or_declined_at_the_confirmation_is_audited(
+    moto_lambda: Any, auth_settings: Settings, issuer: Issuer, records: Any
+) -> None:
+    """The confirmation path (2026-07-28 with elicitation) leaves the tool body early when the policy refuses
+    or the user says no: both are recorded like any other write."""
+    token = issuer.token(sub="alice", scope=BOTH)
+    refusing = build_handler(
+        auth_settings.model_copy(update={"allow_writes": True, "write_function_prefixes": ["ops-"]})
+    )
+    refused = body_of(
+        refusing(_asking("invoke-function", {"name": "legacy-report-cron"}, token), LambdaContext())
+    )
+    assert refused["result"]["isError"] is True
+
+    handler = build_handler(auth_settings.model_copy(update={"allow_writes": True}))
+    upgrade = {"name": "coupon-validator-v1", "target_runtime": "nodejs22.x", "dry_run": False}
+    asked = body_of(handler(_asking("update-function-runtime", upgrade, token), LambdaContext()))["result"]
+    [key] = asked["inputRequests"]
+    decline = {key: {"action": "decline"}}
+    reply = handler(
+        _asking("update-function-runtime", upgrade, token, decline, asked["requestState"]), LambdaContext()
+    )
+    assert body_of(reply)["result"]["structuredContent"]["outcome"] == "declined"
+
+    lines = [line["audit"] for line in records()]
+    assert [(a["action"], a["outcome"]) for a in lines] == [
+        ("invoke-function", "refused"),
+        ("update-function-runtime", "declined"),
+    ]
+    assert all(a["caller"]["sub"] == "alice" for a in lines)
+    assert (
+        moto_lambda.get_function_configuration(FunctionName="coupon-validator-v1")["Runtime"] == "nodejs14.x"
     )

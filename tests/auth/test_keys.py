@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from app.auth.fetch import FetchError
+from app.auth.fetch import FetchError, get_json
 from app.auth.keys import MIN_REFETCH_SECONDS, IssuerMetadata, KeySet, KeysUnavailable, UnknownKey
 from app.config import Settings
 from tests.auth.calls import tool_call
@@ -126,3 +128,35 @@ def test_the_issuers_metadata_is_cached_and_a_failure_is_not_retried_at_once(iss
     clock.now += 601  # expired, and the issuer is down: the stale document serves
     assert asyncio.run(metadata.document())["issuer"] == issuer.url
     assert issuer.hits["/.well-known/openid-configuration"] == 3
+
+
+def test_a_fetch_has_one_deadline_even_when_the_issuer_trickles_bytes() -> None:
+    """httpx's timeout bounds each read, not the whole response: an issuer sending a byte at a time would
+    hold every sign-in until the Lambda's own timeout. The fetch stops at its deadline instead."""
+    stop = threading.Event()
+
+    class Trickle(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            for _ in range(100):  # 100 bytes over ~20 s, each read well within httpx's timeout
+                if stop.wait(0.2):
+                    return
+                self.wfile.write(b" ")
+                self.wfile.flush()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(FetchError, match=r"did not answer within 1 s"):
+            asyncio.run(get_json(f"http://127.0.0.1:{server.server_port}/jwks", 1.0))
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
