@@ -15,9 +15,17 @@ from app.handler import build_handler
 from app.local.seed import seed_account
 from app.web.observability import SERVICE
 from tests.helpers import LambdaContext
-from tests.lambda_ops.helpers import REGION
+from tests.lambda_ops.helpers import REGION, TODAY
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@pytest.fixture(autouse=True)
+def pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runtime statuses move with the calendar (nodejs22.x is deprecated on 2027-04-30, and tests upgrade to
+    it): every server a test builds in-process sees the day the domain tests use. The real-client tests run
+    the server in another process and choose their targets from the catalog instead."""
+    monkeypatch.setattr("app.lambda_ops.facade.utc_today", lambda: TODAY)
 
 
 @pytest.fixture

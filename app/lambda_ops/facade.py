@@ -34,7 +34,7 @@ class LambdaOps:
         *,
         policy: WritePolicy | None = None,
         catalog: CatalogProvider | None = None,
-        today: Callable[[], date] = utc_today,
+        today: Callable[[], date] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         poll_interval_s: float = 1.0,
@@ -42,7 +42,9 @@ class LambdaOps:
         self.clients = clients or LambdaClients()
         self.policy = policy or WritePolicy()
         self.catalogs = catalog or CatalogProvider()
-        self.today, self.clock, self.sleep = today, clock, sleep
+        # Without a clock of its own, the module's utc_today, looked up at each call (tests pin it there).
+        self.today = today or (lambda: utc_today())
+        self.clock, self.sleep = clock, sleep
         self.poll_interval_s = poll_interval_s
 
     def _catalog(self) -> RuntimeCatalog:

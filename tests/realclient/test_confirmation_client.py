@@ -5,16 +5,21 @@ callback. The client runs the multi-round-trip loop itself (InputRequiredResult 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from mcp import Client
 from mcp_types import ElicitRequestParams, ElicitResult
 
+from app.lambda_ops.runtimes import shipped_catalog
 from app.local.launcher import LocalServer
 
 pytestmark = pytest.mark.realclient
 MODERN = "2026-07-28"
+# The server runs in another process, on the real calendar: the target is the one the catalog recommends
+# for nodejs16.x today (nodejs22.x until its deprecation, then the next), not a name that ages.
+TARGET = shipped_catalog().recommended_target("nodejs16.x", datetime.now(UTC).date())
 
 
 async def upgrade(url: str, function: str, action: str) -> tuple[list[str], Any, Any]:
@@ -25,7 +30,7 @@ async def upgrade(url: str, function: str, action: str) -> tuple[list[str], Any,
         return ElicitResult(action=action, content={"confirm": True} if action == "accept" else None)  # type: ignore[arg-type]
 
     async with Client(url, mode=MODERN, read_timeout_seconds=30, elicitation_callback=user) as client:
-        arguments = {"name": function, "target_runtime": "nodejs22.x", "dry_run": False}
+        arguments = {"name": function, "target_runtime": TARGET, "dry_run": False}
         result = await client.call_tool("update-function-runtime", arguments)
         detail = await client.call_tool("get-function", {"name": function})
     return questions, result.structured_content, detail.structured_content
@@ -38,9 +43,9 @@ def run(url: str, function: str, action: str) -> tuple[list[str], Any, Any]:
 def test_the_user_is_asked_and_a_yes_upgrades(lambda_ops_server: LocalServer) -> None:
     questions, result, detail = run(lambda_ops_server.url, "partner-feed-exporter", "accept")
     assert len(questions) == 1
-    assert "partner-feed-exporter from nodejs16.x to nodejs22.x" in questions[0]
+    assert f"partner-feed-exporter from nodejs16.x to {TARGET}" in questions[0]
     assert (result["outcome"], result["verified"]) == ("succeeded", True)
-    assert detail["runtime"]["runtime"] == "nodejs22.x"
+    assert detail["runtime"]["runtime"] == TARGET
 
 
 def test_a_decline_changes_nothing(lambda_ops_server: LocalServer) -> None:
