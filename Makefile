@@ -91,7 +91,7 @@ checks: checks-venv
 test: venv node-deps lint typecheck validate checks build
 	$(PY) -m pytest
 
-test-fast: venv
+test-fast: venv tools build
 	$(PY) -m pytest -m "not realclient"
 
 bench: venv build

@@ -114,3 +114,10 @@ def test_extension_modules_match_the_template_architecture(artifact: Path) -> No
 def test_the_artifact_fits_lambda(artifact: Path) -> None:
     size = sum(p.stat().st_size for p in artifact.rglob("*") if p.is_file())
     assert size < 250 * 1024 * 1024, "Lambda's limit for unzipped code"
+
+
+def test_the_artifact_does_not_ship_the_snapstart_hooks_module(artifact: Path) -> None:
+    """Lambda's Python runtime provides snapshot_restore_py; a copy in /var/task would shadow the runtime's
+    and hooks registered in the copy would never run (app/snapstart.py)."""
+    assert "snapshot-restore-py" not in (ROOT / "requirements-lambda.txt").read_text()
+    assert not list(artifact.glob("snapshot_restore_py*"))

@@ -374,3 +374,17 @@ def test_the_question_for_an_alias_upgrade_says_what_production_will_serve(
     assert "move alias prod from version 2 (nodejs16.x) to it" in question
     assert "prod stays on version 2" in question
     assert writes(recorder) == []
+
+
+def test_the_question_plans_with_every_argument_of_the_upgrade() -> None:
+    """confirm_update re-plans the upgrade with a dry run: it must take every argument the tool takes, or the
+    question would describe another change than the one that runs after a yes."""
+    import asyncio
+    import inspect
+
+    from app.surface.confirm import confirm_update
+
+    server = build_server(Settings(auth_mode="none"))
+    tools = {tool.name: tool for tool in asyncio.run(server.list_tools())}
+    arguments = set(tools["update-function-runtime"].input_schema["properties"])
+    assert set(inspect.signature(confirm_update).parameters) - {"ctx"} == arguments

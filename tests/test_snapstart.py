@@ -258,15 +258,6 @@ def test_priming_runs_on_the_loop_every_invocation_uses() -> None:
     assert assembly.asgi._host is host  # type: ignore[attr-defined]
 
 
-def test_the_artifact_does_not_ship_the_hooks_module() -> None:
-    """Lambda's Python runtime provides snapshot_restore_py; a copy in /var/task would shadow the runtime's
-    and hooks registered in the copy would never run."""
-    assert "snapshot-restore-py" not in (ROOT / "requirements-lambda.txt").read_text()
-    artifact = ROOT / ".aws-sam" / "build" / "McpFunction"
-    if artifact.is_dir():
-        assert not list(artifact.glob("snapshot_restore_py*"))
-
-
 def test_priming_with_tracing_on_as_deployed() -> None:
     """The template turns X-Ray on: priming runs outside any invocation (no trace header, no segment) and must
     neither fail nor log errors; the first traced invocation after the restore serves."""
