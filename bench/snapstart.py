@@ -61,6 +61,8 @@ def probe(code_dir: Path, calls: int, prime: bool) -> dict[str, object]:
         # Tracing off here: without Lambda's trace header every X-Ray call would log a missing segment.
         # Its import cost is in the snapshot either way (measured in the cold rows).
         "LAMBDA_OPS_TRACING": "false",
+        # Sign-in off: this measures what the snapshot saves (verification: latency's signed-in column).
+        "LAMBDA_OPS_AUTH_MODE": "none",
     }
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, str(calls), "prime" if prime else "no-prime"],
