@@ -149,8 +149,40 @@ def test_nothing_is_installed_from_a_package_index_once_the_deploy_roles_keys_ar
     assert [s.get("name") for s in steps[:credentials] if 'pip" install' in s.get("run", "")] == [
         "Smoke test client (pinned mcp)"
     ]
-    smoke = step(deploy_jobs()[job_name], "Smoke test")["run"]
-    assert '"$RUNNER_TEMP/smoke/bin/python" scripts/smoke.py' in smoke
+
+
+@pytest.mark.parametrize("job_name", ["staging", "prod"])
+def test_the_smoke_test_runs_the_installed_client_without_the_deploy_roles_keys(
+    tmp_path: Path, job_name: str
+) -> None:
+    """The step's script, run as Actions runs it (bash -e) with the keys configure-aws-credentials exported,
+    against a stand-in for the venv's python that records its arguments and environment."""
+    smoke = step(deploy_jobs()[job_name], "Smoke test")
+    python = tmp_path / "smoke" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text(f'#!/bin/bash\nprintf "%s\\n" "$@" > {tmp_path}/args\nenv > {tmp_path}/env\n')
+    python.chmod(0o755)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "RUNNER_TEMP": str(tmp_path),
+        "MCP_URL": "https://abc.execute-api.eu-west-1.amazonaws.com/mcp",
+        "TOKEN_ENDPOINT": "https://ops.auth.eu-west-1.amazoncognito.com/oauth2/token",
+        "SMOKE_SCOPE": "",
+        "AWS_ACCESS_KEY_ID": "ASIAEXAMPLEKEY",
+        "AWS_SECRET_ACCESS_KEY": "secret-of-the-deploy-role",
+        "AWS_SESSION_TOKEN": "session-of-the-deploy-role",
+        "AWS_REGION": "eu-west-1",
+    }
+    done = subprocess.run(
+        ["bash", "-e", "-c", smoke["run"]], env=env, cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    args = (tmp_path / "args").read_text().splitlines()
+    assert args[:3] == ["scripts/smoke.py", "--url", env["MCP_URL"]]
+    seen = (tmp_path / "env").read_text()
+    assert "deploy-role" not in seen
+    assert "ASIAEXAMPLEKEY" not in seen
+    assert f"TOKEN_ENDPOINT={env['TOKEN_ENDPOINT']}" in seen.splitlines()
 
 
 # --- samconfig.toml and the OIDC stack agree --------------------------------------------------------------
