@@ -10,6 +10,7 @@ outputs. Each check is also run on a broken copy, to show it can fail. cfn-lint 
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 import subprocess
@@ -32,6 +33,7 @@ PHYSICAL = {
     "UserPool": "eu-west-1_AbCdEfGhI",
     "PublicClient": "publicclientid0",
     "MachineClient": "machineid0",
+    "WritersGroup": "writers",  # a group's Ref is its name
 }
 CLAUDE = ["https://claude.ai/api/mcp/auth_callback", "https://claude.com/api/mcp/auth_callback"]
 CURSOR = ["cursor://anysphere.cursor-mcp/oauth/callback"]
@@ -213,12 +215,39 @@ def check_outputs(template: dict[str, Any]) -> None:
         assert value != ""
 
 
+def check_write_scope_gate(template: dict[str, Any]) -> None:
+    """The write scope only for the writers group: the group, the V2_0 trigger wired to the gate, the gate
+    told the pool's own write scope, invocable by this pool only, and no tier without token customization."""
+    rendered = Renderer(template, PARAMETERS)
+    (group,) = resources(template, "AWS::Cognito::UserPoolGroup").values()
+    assert group["Properties"] == {**group["Properties"], "UserPoolId": {"Ref": "UserPool"}}
+    pool = template["Resources"]["UserPool"]["Properties"]
+    assert pool.get("LambdaConfig", {}).get("PreTokenGenerationConfig") == {
+        "LambdaArn": {"Fn::GetAtt": ["WriteScopeGate", "Arn"]},
+        "LambdaVersion": "V2_0",  # people's tokens; client credentials never invoke a V2_0 trigger
+    }
+    assert "PreTokenGeneration" not in pool["LambdaConfig"]  # the legacy (V1_0) key: no scope overrides
+    gate = rendered.render(template["Resources"]["WriteScopeGate"]["Properties"]["Environment"]["Variables"])
+    assert gate == {"WRITE_SCOPE": f"{MCP_URL}/write", "WRITERS_GROUP": group["Properties"]["GroupName"]}
+    (permission,) = resources(template, "AWS::Lambda::Permission").values()
+    assert permission["Properties"]["Principal"] == "cognito-idp.amazonaws.com"
+    assert permission["Properties"]["SourceArn"] == {"Fn::GetAtt": ["UserPool", "Arn"]}
+    assert permission["Properties"]["FunctionName"] == {"Fn::GetAtt": ["WriteScopeGate", "Arn"]}
+    assert (
+        "LITE" not in template["Parameters"]["UserPoolTier"]["AllowedValues"]
+    )  # no access token customization
+    description = template["Parameters"]["AllowSelfSignUp"]["Description"]
+    assert "writers" in description
+    assert "inventory" in description
+
+
 CHECKS: list[Callable[[dict[str, Any]], None]] = [
     check_resource_server,
     check_public_client,
     check_machine_client,
     check_managed_login,
     check_outputs,
+    check_write_scope_gate,
 ]
 
 
@@ -292,6 +321,39 @@ BROKEN = [
             ["Outputs", "IssuerUrl", "Value"], {"Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com"}
         ),
         id="issuer-without-pool",
+    ),
+    pytest.param(
+        check_write_scope_gate,
+        _set(["Resources", "UserPool", "Properties", "LambdaConfig"], {}),
+        id="write-scope-not-gated",
+    ),
+    pytest.param(
+        check_write_scope_gate,
+        _set(
+            [
+                "Resources",
+                "UserPool",
+                "Properties",
+                "LambdaConfig",
+                "PreTokenGenerationConfig",
+                "LambdaVersion",
+            ],
+            "V1_0",
+        ),
+        id="gate-on-v1-event-cannot-suppress-scopes",
+    ),
+    pytest.param(
+        check_write_scope_gate,
+        _set(["Parameters", "UserPoolTier", "AllowedValues"], ["LITE", "ESSENTIALS", "PLUS"]),
+        id="lite-tier-would-ignore-the-gate",
+    ),
+    pytest.param(
+        check_write_scope_gate,
+        _set(
+            ["Resources", "WriteScopeGatePermission", "Properties", "SourceArn"],
+            {"Fn::Sub": "arn:aws:cognito-idp:*"},
+        ),
+        id="any-pool-may-invoke-the-gate",
     ),
 ]
 
@@ -381,3 +443,87 @@ def test_mcp_url_parameter_accepts_deployments_and_refuses_what_would_break_the_
         assert pattern.fullmatch(good), good
     for bad in (f"{MCP_URL}/", "http://api.example.com/mcp", f"{MCP_URL}?x=1", "https://api.example.com/"):
         assert not pattern.fullmatch(bad), bad
+
+
+# --- the write-scope gate's code, run as Cognito runs it (the inline ZipFile, on V2_0 trigger events) -----
+
+EVENT = json.loads((ROOT / "tests" / "events" / "cognito_pre_token_generation_v2.json").read_text())
+WRITE = f"{MCP_URL}/write"
+
+
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The handler from identity.yaml's ZipFile, with the environment CloudFormation gives it."""
+    template = load()
+    function = template["Resources"]["WriteScopeGate"]["Properties"]
+    assert function["Handler"] == "index.handler"
+    for name, value in Renderer(template, PARAMETERS).render(function["Environment"]["Variables"]).items():
+        monkeypatch.setenv(name, value)
+    namespace: dict[str, Any] = {"__name__": "index"}
+    exec(compile(function["Code"]["ZipFile"], "index.py", "exec"), namespace)  # our own template's code
+    handler: Callable[[dict[str, Any], object], dict[str, Any]] = namespace["handler"]
+    return lambda event: handler(event, None)
+
+
+def event(groups: list[str] | None, trigger: str = "TokenGeneration_HostedAuth") -> dict[str, Any]:
+    built = copy.deepcopy(EVENT)
+    built["triggerSource"] = trigger
+    if groups is None:
+        del built["request"]["groupConfiguration"]
+    else:
+        built["request"]["groupConfiguration"]["groupsToOverride"] = groups
+    return built
+
+
+def suppressed(response: dict[str, Any]) -> list[str]:
+    details = response["response"]["claimsAndScopeOverrideDetails"] or {}
+    scopes: list[str] = (details.get("accessTokenGeneration") or {}).get("scopesToSuppress", [])
+    return scopes
+
+
+@pytest.mark.parametrize(
+    "trigger",
+    ["TokenGeneration_HostedAuth", "TokenGeneration_RefreshTokens", "TokenGeneration_Authentication"],
+)
+def test_a_writer_keeps_the_write_scope(
+    gate: Callable[[dict[str, Any]], dict[str, Any]], trigger: str
+) -> None:
+    answer = gate(event(["admins", "writers"], trigger))
+    assert WRITE not in suppressed(answer)
+    assert answer["response"]["claimsAndScopeOverrideDetails"] is None  # the token is left as Cognito made it
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [[], ["readers"], ["Writers"], ["writers-not"], None],  # None: no group information at all → fail closed
+)
+@pytest.mark.parametrize("trigger", ["TokenGeneration_HostedAuth", "TokenGeneration_RefreshTokens"])
+def test_anyone_else_loses_the_write_scope_at_sign_in_and_at_refresh(
+    gate: Callable[[dict[str, Any]], dict[str, Any]], groups: list[str] | None, trigger: str
+) -> None:
+    answer = gate(event(groups, trigger))
+    assert suppressed(answer) == [WRITE]
+    assert answer["request"]["scopes"] == EVENT["request"]["scopes"]  # read stays: only write is suppressed
+    assert answer["version"] == "2"
+
+
+def test_the_gate_keeps_what_another_customization_already_suppressed(
+    gate: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    earlier = event([])
+    earlier["response"]["claimsAndScopeOverrideDetails"] = {
+        "accessTokenGeneration": {"scopesToSuppress": ["openid"], "claimsToAddOrOverride": {"team": "ops"}}
+    }
+    access = gate(earlier)["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]
+    assert access == {"scopesToSuppress": ["openid", WRITE], "claimsToAddOrOverride": {"team": "ops"}}
+
+
+def test_a_machine_token_event_would_not_get_write_either(
+    gate: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    """Cognito invokes a V2_0 trigger for people's tokens only (client credentials need V3_0); were the pool
+    moved to V3_0, a client-credentials event (no user, no groups) still leaves without the write scope."""
+    machine = copy.deepcopy(EVENT)
+    machine.update(triggerSource="TokenGeneration_ClientCredentials", userName=None)
+    machine["request"] = {"userAttributes": {}, "scopes": [WRITE], "groupConfiguration": None}
+    assert suppressed(gate(machine)) == [WRITE]

@@ -135,6 +135,56 @@ def test_each_deploy_job_deploys_its_own_samconfig_environment_and_smoke_tests_i
     assert names.index("sam deploy") < names.index("Smoke test")
 
 
+@pytest.mark.parametrize("job_name", ["staging", "prod"])
+def test_nothing_is_installed_from_a_package_index_once_the_deploy_roles_keys_are_in_the_job(
+    job_name: str,
+) -> None:
+    """configure-aws-credentials exports the deploy role's keys to every later step: a package fetched and
+    run after it (its install hooks, its import) would run with them. The smoke test's client is installed
+    before; the smoke step only runs that venv."""
+    steps = deploy_jobs()[job_name]["steps"]
+    credentials = next(i for i, s in enumerate(steps) if "configure-aws-credentials" in s.get("uses", ""))
+    installs = re.compile(r"\b(pip3?|uv|pipx|npm|npx|pnpm|yarn)\b[^\n]*\b(install|add|ci|exec)\b|\bnpx\b")
+    assert [s.get("name") for s in steps[credentials:] if installs.search(s.get("run", ""))] == []
+    assert [s.get("name") for s in steps[:credentials] if 'pip" install' in s.get("run", "")] == [
+        "Smoke test client (pinned mcp)"
+    ]
+
+
+@pytest.mark.parametrize("job_name", ["staging", "prod"])
+def test_the_smoke_test_runs_the_installed_client_without_the_deploy_roles_keys(
+    tmp_path: Path, job_name: str
+) -> None:
+    """The step's script, run as Actions runs it (bash -e) with the keys configure-aws-credentials exported,
+    against a stand-in for the venv's python that records its arguments and environment."""
+    smoke = step(deploy_jobs()[job_name], "Smoke test")
+    python = tmp_path / "smoke" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text(f'#!/bin/bash\nprintf "%s\\n" "$@" > {tmp_path}/args\nenv > {tmp_path}/env\n')
+    python.chmod(0o755)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "RUNNER_TEMP": str(tmp_path),
+        "MCP_URL": "https://abc.execute-api.eu-west-1.amazonaws.com/mcp",
+        "TOKEN_ENDPOINT": "https://ops.auth.eu-west-1.amazoncognito.com/oauth2/token",
+        "SMOKE_SCOPE": "",
+        "AWS_ACCESS_KEY_ID": "ASIAEXAMPLEKEY",
+        "AWS_SECRET_ACCESS_KEY": "secret-of-the-deploy-role",
+        "AWS_SESSION_TOKEN": "session-of-the-deploy-role",
+        "AWS_REGION": "eu-west-1",
+    }
+    done = subprocess.run(
+        ["bash", "-e", "-c", smoke["run"]], env=env, cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    args = (tmp_path / "args").read_text().splitlines()
+    assert args[:3] == ["scripts/smoke.py", "--url", env["MCP_URL"]]
+    seen = (tmp_path / "env").read_text()
+    assert "deploy-role" not in seen
+    assert "ASIAEXAMPLEKEY" not in seen
+    assert f"TOKEN_ENDPOINT={env['TOKEN_ENDPOINT']}" in seen.splitlines()
+
+
 # --- samconfig.toml and the OIDC stack agree --------------------------------------------------------------
 
 
@@ -167,7 +217,7 @@ def check_trust(stack: dict[str, Any]) -> dict[str, str]:
     """{role: environment}; raises AssertionError where a role could be assumed by anything more."""
     found: dict[str, str] = {}
     for name, resource in stack["Resources"].items():
-        if resource["Type"] != "AWS::IAM::Role" or name == "CloudFormationExecutionRole":
+        if resource["Type"] != "AWS::IAM::Role" or name.endswith("ExecutionRole"):
             continue
         statements, subjects = trust_subjects(resource)
         assert len(statements) == 1, name
@@ -236,11 +286,14 @@ def as_list(value: Any) -> list[Any]:
 
 
 @pytest.mark.parametrize(
-    ("role", "stack_parameter"),
-    [("StagingDeployRole", "StagingStackName"), ("ProdDeployRole", "ProdStackName")],
+    ("role", "stack_parameter", "execution_role"),
+    [
+        ("StagingDeployRole", "StagingStackName", "StagingExecutionRole"),
+        ("ProdDeployRole", "ProdStackName", "ProdExecutionRole"),
+    ],
 )
-def test_a_deploy_role_can_change_only_its_stack_and_pass_only_the_execution_role(
-    role: str, stack_parameter: str
+def test_a_deploy_role_can_change_only_its_stack_and_pass_only_its_execution_role(
+    role: str, stack_parameter: str, execution_role: str
 ) -> None:
     statements = policy_statements(oidc_stack()["Resources"][role])
     for statement in statements:
@@ -252,7 +305,7 @@ def test_a_deploy_role_can_change_only_its_stack_and_pass_only_the_execution_rol
         f"arn:${{AWS::Partition}}:cloudformation:${{AWS::Region}}:${{AWS::AccountId}}:stack/${{{stack_parameter}}}/*"
     ]
     (passing,) = [s for s in statements if "iam:PassRole" in as_list(s["Action"])]
-    assert passing["Resource"] == {"Fn::GetAtt": ["CloudFormationExecutionRole", "Arn"]}
+    assert passing["Resource"] == {"Fn::GetAtt": [execution_role, "Arn"]}  # never the other environment's
     assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}}
     actions = {a for s in statements for a in as_list(s["Action"])}
     assert not {
@@ -277,25 +330,162 @@ def test_a_deploy_role_reads_only_its_own_environments_identity_stack(
     }
 
 
-def test_the_execution_role_is_scoped_to_the_application_stacks() -> None:
-    role = oidc_stack()["Resources"]["CloudFormationExecutionRole"]
+ENVIRONMENTS = [("StagingExecutionRole", "StagingStackName"), ("ProdExecutionRole", "ProdStackName")]
+# The IAM actions whose requests carry iam:PermissionsBoundary (IAM service authorization reference): the
+# role's boundary, or the one the request sets. DeleteRolePermissionsBoundary is never granted at all.
+BOUNDED_IAM_ACTIONS = {
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+}
+# Role actions without that key: allowed only on the environment's role names (and capped by the boundary).
+NAME_SCOPED_IAM_ACTIONS = {
+    "iam:DeleteRole",
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:PassRole",
+}
+
+
+def resource_texts(statement: dict[str, Any]) -> list[str]:
+    return [
+        r["Fn::Sub"] if isinstance(r, dict) and "Fn::Sub" in r else str(r)
+        for r in as_list(statement["Resource"])
+    ]
+
+
+@pytest.mark.parametrize(("role_name", "stack_parameter"), ENVIRONMENTS)
+def test_an_execution_role_is_scoped_to_its_own_stack_only(role_name: str, stack_parameter: str) -> None:
+    stack = oidc_stack()
+    assert not [name for name in stack["Resources"] if name == "CloudFormationExecutionRole"]  # no shared one
+    role = stack["Resources"][role_name]
+    other = {p for _, p in ENVIRONMENTS} - {stack_parameter}
     trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert [s["Principal"] for s in trust] == [{"Service": "cloudformation.amazonaws.com"}]
     for statement in policy_statements(role):
         assert all("*" not in action for action in as_list(statement["Action"])), statement["Sid"]
-        for resource in as_list(statement["Resource"]):
-            if resource == "*":  # only actions that have no resource type in IAM
+        for text in resource_texts(statement):
+            # never a name of the other environment's stack
+            assert not any(f"${{{p}}}" in text for p in other), (statement["Sid"], text)
+            if text == "*":  # only actions that have no resource type in IAM
                 assert statement["Sid"] in {"LogDescribeAndDelivery", "GenerateSecretValue"}
                 continue
-            text = (
-                resource["Fn::Sub"] if isinstance(resource, dict) and "Fn::Sub" in resource else str(resource)
-            )
-            assert any(
-                k in text
-                for k in ("${StagingStackName}", "${ProdStackName}", "ArtifactBucket", "::/apis", "::/tags")
-            ), text
+            own = (f"${{{stack_parameter}}}", "ArtifactBucket", "::/apis", "::/tags")
+            assert any(k in text for k in own), text
         if statement["Sid"] == "PassFunctionRoleToLambda":
             assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
+
+
+def check_role_changes(stack: dict[str, Any], role_name: str, stack_parameter: str) -> None:
+    """Raises AssertionError where the execution role could create or widen a role outside the boundary."""
+    statements = policy_statements(stack["Resources"][role_name])
+    iam = [s for s in statements if any(a.startswith("iam:") for a in as_list(s["Action"]))]
+    granted = {a for s in iam for a in as_list(s["Action"])}
+    assert "iam:DeleteRolePermissionsBoundary" not in granted
+    assert {"iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy"} <= granted
+    assert granted <= BOUNDED_IAM_ACTIONS | NAME_SCOPED_IAM_ACTIONS  # nothing on users, groups, policies
+    role_names = f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/${{{stack_parameter}}}-*"
+    for statement in iam:
+        assert resource_texts(statement) == [role_names], statement["Sid"]
+        if set(as_list(statement["Action"])) & BOUNDED_IAM_ACTIONS:
+            condition = statement["Condition"]["StringEquals"]["iam:PermissionsBoundary"]
+            assert condition == {"Ref": "PermissionsBoundary"}, statement["Sid"]
+
+
+@pytest.mark.parametrize(("role_name", "stack_parameter"), ENVIRONMENTS)
+def test_an_execution_role_creates_and_changes_roles_only_inside_the_boundary(
+    role_name: str, stack_parameter: str
+) -> None:
+    check_role_changes(oidc_stack(), role_name, stack_parameter)
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        lambda s: s["Condition"].pop("StringEquals"),
+        lambda s: s["Action"].append("iam:DeleteRolePermissionsBoundary"),
+        lambda s: s["Resource"].append({"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"}),
+    ],
+)
+def test_the_boundary_check_catches_a_loosened_execution_role(breakage: Any) -> None:
+    stack = copy.deepcopy(oidc_stack())
+    role = stack["Resources"]["StagingExecutionRole"]
+    (statement,) = [s for s in policy_statements(role) if "iam:CreateRole" in as_list(s["Action"])]
+    breakage(statement)
+    with pytest.raises((AssertionError, KeyError)):
+        check_role_changes(stack, "StagingExecutionRole", "StagingStackName")
+
+
+# What SAM attaches to the function's role (template.yaml: the basic execution role; Tracing: Active), as
+# those AWS managed policies grant today.
+MANAGED_POLICY_ACTIONS = {
+    "AWSLambdaBasicExecutionRole": {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"},
+    "AWSXrayWriteOnlyAccess": {
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "xray:GetSamplingStatisticSummaries",
+    },
+}
+
+
+def function_policy_actions() -> set[str]:
+    """Every action template.yaml's McpFunction Policies grant (both branches of each Fn::If)."""
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=CfnLoader)
+    actions: set[str] = set()
+    for policy in template["Resources"]["McpFunction"]["Properties"]["Policies"]:
+        for statement in policy["Statement"]:
+            branches = statement["Fn::If"][1:] if "Fn::If" in statement else [statement]
+            for branch in branches:
+                if isinstance(branch, dict) and "Action" in branch:
+                    actions |= set(as_list(branch["Action"]))
+    return actions
+
+
+def test_the_boundary_covers_everything_the_function_role_is_granted_and_no_more() -> None:
+    stack = oidc_stack()
+    boundary = stack["Resources"]["PermissionsBoundary"]
+    assert boundary["Type"] == "AWS::IAM::ManagedPolicy"
+    assert boundary["Properties"]["ManagedPolicyName"] == {"Ref": "PermissionsBoundaryName"}
+    assert stack["Parameters"]["PermissionsBoundaryName"]["Default"] == "lambda-ops-mcp-boundary"
+    statements = boundary["Properties"]["PolicyDocument"]["Statement"]
+    assert {s["Effect"] for s in statements} == {"Allow"}
+    allowed = {a for s in statements for a in as_list(s["Action"])}
+    needed = function_policy_actions() | set().union(*MANAGED_POLICY_ACTIONS.values())
+    assert "secretsmanager:GetSecretValue" in needed  # the policies were read,
+    assert "lambda:UpdateAlias" in needed  # both branches of each Fn::If
+    assert needed - allowed == set()
+    assert allowed - needed == set()  # nothing the function does not use (no iam:*, no wildcards)
+    for statement in statements:
+        for text in resource_texts(statement):
+            if text == "*":  # the two actions with no resource type
+                assert set(as_list(statement["Action"])) <= {"lambda:ListFunctions"} | set(
+                    MANAGED_POLICY_ACTIONS["AWSXrayWriteOnlyAccess"]
+                )
+    assert stack["Outputs"]["PermissionsBoundaryArn"]["Value"] == {"Ref": "PermissionsBoundary"}
+
+
+def test_the_template_puts_the_boundary_on_the_function_role_when_given() -> None:
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=CfnLoader)
+    parameter = template["Parameters"]["PermissionsBoundaryArn"]
+    assert parameter["Default"] == ""  # a workstation `sam deploy` without the bootstrap stack
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.fullmatch("arn:aws:iam::123456789012:policy/lambda-ops-mcp-boundary")
+    assert pattern.fullmatch("")
+    assert not pattern.fullmatch("arn:aws:iam::aws:policy/AdministratorAccess")
+    assert template["Conditions"]["BoundaryGiven"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "PermissionsBoundaryArn"}, ""]}]
+    }
+    assert template["Resources"]["McpFunction"]["Properties"]["PermissionsBoundary"] == {
+        "Fn::If": ["BoundaryGiven", {"Ref": "PermissionsBoundaryArn"}, {"Ref": "AWS::NoValue"}]
+    }
 
 
 def test_the_artifact_bucket_is_private_versioned_encrypted_and_tls_only() -> None:
@@ -374,7 +564,14 @@ def test_the_deploy_step_turns_sign_in_on_from_the_identity_stack(tmp_path: Path
         "TokenEndpoint": "https://ops.auth.eu-west-1.amazoncognito.com/oauth2/token",
     }
     (tmp_path / "outputs.txt").write_text("".join(f"{k}\t{v}\n" for k, v in outputs.items()))
-    (tmp_path / "aws").write_text(f"#!/bin/bash\ncat {tmp_path}/outputs.txt\n")
+    (tmp_path / "aws").write_text(
+        "#!/bin/bash\n"
+        'case "$1 $2" in\n'
+        f"  'cloudformation describe-stacks') cat {tmp_path}/outputs.txt ;;\n"
+        "  'sts get-caller-identity') echo arn:aws:sts::123456789012:assumed-role/deploy/GitHubActions ;;\n"
+        "  *) exit 254 ;;\n"
+        "esac\n"
+    )
     (tmp_path / "sam").write_text(f'#!/bin/bash\nprintf "%s\\n" "$@" > {tmp_path}/sam-args\n')
     for tool in ("aws", "sam"):
         (tmp_path / tool).chmod(0o755)
@@ -400,3 +597,45 @@ def test_the_deploy_step_turns_sign_in_on_from_the_identity_stack(tmp_path: Path
     assert signed_in["OAuthIssuer"] == outputs["IssuerUrl"]
     assert signed_in["ResourceUrl"] == outputs["ResourceServerIdentifier"]
     assert "AuthMode" not in signed_in  # the template's default: oauth
+    # the account's boundary (infra/github-oidc.yaml): the execution role creates no role without it
+    assert signed_in["PermissionsBoundaryArn"] == "arn:aws:iam::123456789012:policy/lambda-ops-mcp-boundary"
+
+
+@pytest.mark.parametrize(
+    ("caller", "expected"),
+    [
+        ("arn:aws-us-gov:sts::123456789012:assumed-role/d/s", "arn:aws-us-gov:iam::123456789012:policy/"),
+        ("arn:aws-cn:iam::210987654321:user/ops", "arn:aws-cn:iam::210987654321:policy/"),
+        ("None", None),  # the CLI printed no identity: stop, never deploy without the boundary
+        ("", None),
+    ],
+)
+def test_deploy_overrides_derive_the_boundary_from_the_callers_account_and_partition(
+    tmp_path: Path, caller: str, expected: str | None
+) -> None:
+    """scripts/deploy_overrides.sh with a stand-in `aws` (identity stack outputs, sts get-caller-identity)."""
+    script = (ROOT / "scripts" / "identity_overrides.sh").read_text()
+    outputs = [pair.split("=")[0] for pair in re.findall(r"^\s+(\w+=\w+)$", script, re.M)]
+    assert outputs
+    (tmp_path / "outputs.txt").write_text("".join(f"{o}\thttps://x.example/{o}\n" for o in outputs))
+    (tmp_path / "aws").write_text(
+        "#!/bin/bash\n"
+        'case "$1 $2" in\n'
+        f"  'cloudformation describe-stacks') cat {tmp_path}/outputs.txt ;;\n"
+        f"  'sts get-caller-identity') echo '{caller}' ;;\n"
+        "  *) exit 254 ;;\n"
+        "esac\n"
+    )
+    (tmp_path / "aws").chmod(0o755)
+    done = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "deploy_overrides.sh"), "prod", "lambda-ops-mcp-prod-identity"],
+        env={"PATH": f"{tmp_path}:/usr/bin:/bin"}, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    if expected is None:
+        assert done.returncode != 0
+        assert "unexpected caller ARN" in done.stderr
+        return
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-1] == f"PermissionsBoundaryArn={expected}lambda-ops-mcp-boundary"
+    assert sum(line.startswith("PermissionsBoundaryArn=") for line in lines) == 1
