@@ -628,7 +628,7 @@ def test_deploy_overrides_derive_the_boundary_from_the_callers_account_and_parti
     )
     (tmp_path / "aws").chmod(0o755)
     done = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "deploy_overrides.sh"), "prod", "lambda-ops-mcp-prod-identity"],
+        ["bash", str(ROOT / "scripts" / "deploy_overrides.sh"), "prod", "lambda-ops-mcp-identity-prod"],
         env={"PATH": f"{tmp_path}:/usr/bin:/bin"}, capture_output=True, text=True, timeout=30,
     )  # fmt: skip
     if expected is None:
@@ -639,3 +639,13 @@ def test_deploy_overrides_derive_the_boundary_from_the_callers_account_and_parti
     lines = done.stdout.splitlines()
     assert lines[-1] == f"PermissionsBoundaryArn={expected}lambda-ops-mcp-boundary"
     assert sum(line.startswith("PermissionsBoundaryArn=") for line in lines) == 1
+
+
+def test_no_identity_stack_is_named_inside_an_application_stacks_prefix() -> None:
+    """The execution roles act on resources named `<application stack>-*`: an identity stack named that way
+    would put its user pool's trigger role within the reach of an automatic staging deploy."""
+    parameters = oidc_stack()["Parameters"]
+    applications = [parameters[p]["Default"] for p in ("StagingStackName", "ProdStackName")]
+    for identity in ("StagingIdentityStackName", "ProdIdentityStackName"):
+        name = parameters[identity]["Default"]
+        assert not any(name.startswith(application) for application in applications), name
