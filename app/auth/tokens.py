@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import jwt
+from jwt import PyJWK
 from mcp.server.auth.provider import AccessToken
 
 from app.auth.keys import KeySet, KeysUnavailable, UnknownKey
@@ -46,8 +47,7 @@ _REASONS: list[tuple[type[Exception], str]] = [
 async def verify(token: str, policy: TokenPolicy, keys: KeySet, audience: str) -> AccessToken:
     """The token's principal, or a ``Refusal`` (401 for the token, 503 when the keys cannot be had)."""
     try:
-        header = jwt.get_unverified_header(token)
-        unverified = jwt.decode(token, options={"verify_signature": False})
+        header = jwt.get_unverified_header(token)  # only to find the key: alg and kid are checked below
     except jwt.PyJWTError as error:
         raise _invalid("malformed", "the bearer token is not a JWT") from error
     alg, kid = header.get("alg"), header.get("kid")
@@ -61,22 +61,35 @@ async def verify(token: str, policy: TokenPolicy, keys: KeySet, audience: str) -
         raise _invalid("unknown_key", "the token's signing key is not one of the issuer's") from error
     except KeysUnavailable as error:
         raise Refusal(503, "keys_unavailable", "the authorization server's keys are unavailable") from error
-    # Client-id mode accepts a token without aud, but one that has an aud must name this resource.
-    check_aud = not policy.client_id_mode or "aud" in unverified
     try:
-        claims = jwt.decode(
-            token,
-            key,
-            algorithms=[alg],
-            issuer=policy.issuer,
-            audience=audience if check_aud else None,
-            leeway=policy.leeway,
-            options={"require": ["exp", "iss", *(["aud"] if check_aud else [])], "verify_aud": check_aud},
-        )
+        # Client-id mode accepts a token without aud, but one that has an aud must name this resource: the
+        # verified claims say which, and such a token is decoded (verified) again with the audience.
+        claims = _decode(token, key, alg, policy, None if policy.client_id_mode else audience)
+        check_aud = not policy.client_id_mode or "aud" in claims
+        if policy.client_id_mode and check_aud:
+            claims = _decode(token, key, alg, policy, audience)
     except jwt.PyJWTError as error:
         reason = next((r for kind, r in _REASONS if isinstance(error, kind)), "malformed")
         raise _invalid(reason, f"the bearer token was refused ({reason.replace('_', ' ')})") from error
     return _principal(token, claims, policy, audience if check_aud else None)
+
+
+def _decode(token: str, key: PyJWK, alg: str, policy: TokenPolicy, audience: str | None) -> dict[str, object]:
+    """PyJWT's verification: the signature with ``alg`` only, ``iss`` exact, ``exp`` required, ``nbf`` and
+    ``iat`` with the leeway, and ``aud`` required and checked unless ``audience`` is None."""
+    claims: dict[str, object] = jwt.decode(
+        token,
+        key,
+        algorithms=[alg],
+        issuer=policy.issuer,
+        audience=audience,
+        leeway=policy.leeway,
+        options={
+            "require": ["exp", "iss", *(["aud"] if audience else [])],
+            "verify_aud": audience is not None,
+        },
+    )
+    return claims
 
 
 def _principal(
