@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_no_symbolic_link_is_tracked() -> None:
-    """A committed link to one machine's venv (`.venv-checks -> /work/...`) broke `make test` on a clean clone:
+    """A committed link to one machine's venv (`.venv-checks -> /work/...`) broke a clean clone's make test:
     git records a link as mode 120000, and nothing in this repository needs one."""
     listing = subprocess.run(
         ["git", "ls-files", "--stage"], cwd=ROOT, capture_output=True, text=True, check=True, timeout=30
