@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import io
-import logging
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -13,8 +12,7 @@ from moto import mock_aws
 from app.config import Settings
 from app.handler import build_handler
 from app.local.seed import seed_account
-from app.web.observability import SERVICE
-from tests.helpers import LambdaContext
+from tests.helpers import LambdaContext, service_log
 from tests.lambda_ops.helpers import REGION, TODAY
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -59,15 +57,9 @@ def invoke(handler: Handler) -> Callable[[dict[str, Any]], dict[str, Any]]:
 
 @pytest.fixture
 def logs(handler: Handler) -> Iterator[io.StringIO]:
-    """What the service's JSON logger writes (its handler keeps the stream it was created with)."""
-    stream = io.StringIO()
-    handlers = [h for h in logging.getLogger(SERVICE).handlers if isinstance(h, logging.StreamHandler)]
-    previous = [h.stream for h in handlers]
-    for h in handlers:
-        h.setStream(stream)
-    yield stream
-    for h, old in zip(handlers, previous, strict=True):
-        h.setStream(old)
+    """What the service's JSON logger writes (the handler is built first: it sets the logger up)."""
+    with service_log() as stream:
+        yield stream
 
 
 @pytest.fixture

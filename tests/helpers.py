@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import base64
 import copy
+import io
 import itertools
 import json
+import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from app.web.observability import SERVICE
 
 EVENTS = Path(__file__).parent / "events"
 MODERN = "2026-07-28"
@@ -125,3 +131,19 @@ def header(response: dict[str, Any], name: str) -> str | None:
         if key.lower() == name.lower():
             return ", ".join(values)
     return None
+
+
+@contextmanager
+def service_log() -> Iterator[io.StringIO]:
+    """What the service's JSON logger writes while the block runs (its handler keeps the stream it was
+    created with, so the stream is swapped, then put back)."""
+    stream = io.StringIO()
+    handlers = [h for h in logging.getLogger(SERVICE).handlers if isinstance(h, logging.StreamHandler)]
+    previous = [h.stream for h in handlers]
+    for h in handlers:
+        h.setStream(stream)
+    try:
+        yield stream
+    finally:
+        for h, old in zip(handlers, previous, strict=True):
+            h.setStream(old)

@@ -3,9 +3,7 @@ the signed-in caller, the function, the change and the outcome — against the m
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,10 +11,9 @@ import pytest
 
 from app.config import Settings
 from app.handler import build_handler
-from app.web.observability import SERVICE
 from tests.auth.calls import tool_call
 from tests.auth.issuer import READ, WRITE, Issuer
-from tests.helpers import LambdaContext, body_of, event, modern
+from tests.helpers import LambdaContext, body_of, event, modern, service_log
 
 BOTH = f"{READ} {WRITE}"
 
@@ -37,14 +34,8 @@ def call(writer: Any) -> Callable[..., dict[str, Any]]:
 
 @pytest.fixture
 def records(call: Any) -> Iterator[Callable[[], list[dict[str, Any]]]]:
-    stream = io.StringIO()
-    handlers = [h for h in logging.getLogger(SERVICE).handlers if isinstance(h, logging.StreamHandler)]
-    previous = [h.stream for h in handlers]
-    for h in handlers:
-        h.setStream(stream)
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines() if '"audit"' in line]
-    for h, old in zip(handlers, previous, strict=True):
-        h.setStream(old)
+    with service_log() as stream:
+        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines() if '"audit"' in line]
 
 
 def test_an_invoke_is_audited_with_the_caller(call: Any, records: Any, issuer: Issuer) -> None:
@@ -84,10 +75,9 @@ def test_a_write_the_policy_refuses_is_audited_as_refused(
     handler = build_handler(
         auth_settings.model_copy(update={"allow_writes": True, "write_function_prefixes": ["ops-"]})
     )
-    stream = io.StringIO()
-    [h.setStream(stream) for h in logging.getLogger(SERVICE).handlers if isinstance(h, logging.StreamHandler)]
     call = tool_call(("invoke-function", {"name": "legacy-report-cron"}), token=issuer.token(scope=BOTH))
-    assert body_of(handler(call, LambdaContext()))["result"]["isError"] is True
+    with service_log() as stream:
+        assert body_of(handler(call, LambdaContext()))["result"]["isError"] is True
     [line] = [json.loads(x) for x in stream.getvalue().splitlines() if '"audit"' in x]
     assert (line["audit"]["outcome"], line["audit"]["setting"]) == (
         "refused",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,23 +14,16 @@ from mcp.server.mcpserver import Context
 from app.config import Settings
 from app.handler import build_handler
 from app.surface.server import build_server
-from app.web.observability import SERVICE
 from tests.auth.calls import WRITE_CALL, tool_call
 from tests.auth.conftest import Invoke, RecordingOps
 from tests.auth.issuer import READ, RESOURCE, WRITE, Issuer
-from tests.helpers import LambdaContext, body_of, header
+from tests.helpers import LambdaContext, body_of, header, service_log
 
 
 @pytest.fixture
 def logs(invoke: Invoke) -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handlers = [h for h in logging.getLogger(SERVICE).handlers if isinstance(h, logging.StreamHandler)]
-    previous = [h.stream for h in handlers]
-    for h in handlers:
-        h.setStream(stream)
-    yield stream
-    for h, old in zip(handlers, previous, strict=True):
-        h.setStream(old)
+    with service_log() as stream:
+        yield stream
 
 
 def _result(response: dict[str, Any]) -> dict[str, Any]:

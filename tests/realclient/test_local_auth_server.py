@@ -85,6 +85,23 @@ def authorize(info: AuthServerInfo, client_id: str, scope: str | None, **extra: 
     return result.code, verifier
 
 
+def exchange(info: AuthServerInfo, client_id: str, code: str, verifier: str, **extra: str) -> httpx.Response:
+    """The authorization code grant's token request (RFC 6749 §4.1.3, with PKCE) of a public client."""
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "client_id": client_id,
+    }
+    return httpx.post(info.token_endpoint, data={**form, "code_verifier": verifier, **extra}, timeout=10)
+
+
+def redeem(info: AuthServerInfo, client_id: str, code: str, verifier: str) -> dict[str, Any]:
+    response = exchange(info, client_id, code, verifier)
+    assert response.status_code == 200, response.text
+    return verify(info, response.json()["access_token"])
+
+
 def test_metadata_declares_what_mcp_clients_need(auth_server: AuthServerInfo) -> None:
     metadata = httpx.get(f"{auth_server.issuer}/.well-known/oauth-authorization-server", timeout=10).json()
     assert metadata["issuer"] == auth_server.issuer
@@ -100,18 +117,7 @@ def test_registration_code_pkce_resource_give_a_jwt_for_the_mcp_server(auth_serv
     client = register(auth_server)
     code, verifier = authorize(auth_server, client["client_id"], "read write")
 
-    token = httpx.post(
-        auth_server.token_endpoint,
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT,
-            "client_id": client["client_id"],
-            "code_verifier": verifier,
-            "resource": auth_server.resource,
-        },
-        timeout=10,
-    )
+    token = exchange(auth_server, client["client_id"], code, verifier, resource=auth_server.resource)
 
     assert token.status_code == 200, token.text
     body = token.json()
@@ -121,22 +127,6 @@ def test_registration_code_pkce_resource_give_a_jwt_for_the_mcp_server(auth_serv
     assert claims["sub"] == "alice@example.com"
     assert set(claims["scope"].split()) == {"read", "write"}
     assert jwt.get_unverified_header(body["access_token"])["typ"] == "at+jwt"  # RFC 9068
-
-
-def redeem(info: AuthServerInfo, client_id: str, code: str, verifier: str) -> dict[str, Any]:
-    response = httpx.post(
-        info.token_endpoint,
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT,
-            "client_id": client_id,
-            "code_verifier": verifier,
-        },
-        timeout=10,
-    )
-    assert response.status_code == 200, response.text
-    return verify(info, response.json()["access_token"])
 
 
 def test_a_request_without_scope_or_resource_gets_a_read_token_for_the_mcp_server(
@@ -168,17 +158,7 @@ def test_a_request_without_scope_or_resource_gets_a_read_token_for_the_mcp_serve
 def test_a_code_is_worthless_without_its_pkce_verifier(auth_server: AuthServerInfo) -> None:
     client = register(auth_server)
     code, _ = authorize(auth_server, client["client_id"], "read")
-    token = httpx.post(
-        auth_server.token_endpoint,
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT,
-            "client_id": client["client_id"],
-            "code_verifier": pkce()[0],  # another verifier
-        },
-        timeout=10,
-    )
+    token = exchange(auth_server, client["client_id"], code, pkce()[0])  # another verifier
     assert token.status_code == 400
     assert token.json()["error"] == "invalid_grant"
 
@@ -262,7 +242,7 @@ def test_mcp_inspectors_web_ui_may_register_from_the_browser_and_no_other_page_m
     assert "access-control-allow-origin" not in other.headers
     # The token endpoint answers a public client's browser calls from its redirect URIs' origin only.
     client = registered.json()
-    exchange = {
+    form = {
         "grant_type": "authorization_code",
         "code": "not-a-code",
         "client_id": client["client_id"],
@@ -270,10 +250,10 @@ def test_mcp_inspectors_web_ui_may_register_from_the_browser_and_no_other_page_m
         "code_verifier": pkce()[0],
     }
     headers = {"Origin": origin}
-    mine = httpx.post(auth_server.token_endpoint, headers=headers, data=exchange, timeout=10)
+    mine = httpx.post(auth_server.token_endpoint, headers=headers, data=form, timeout=10)
     assert (mine.status_code, mine.json()["error"]) == (400, "invalid_grant")
     assert mine.headers["access-control-allow-origin"] == origin
     headers = {"Origin": "http://localhost:8080"}
-    theirs = httpx.post(auth_server.token_endpoint, headers=headers, data=exchange, timeout=10)
+    theirs = httpx.post(auth_server.token_endpoint, headers=headers, data=form, timeout=10)
     assert "access-control-allow-origin" not in theirs.headers
     assert "not allowed" in theirs.json()["error_description"]
