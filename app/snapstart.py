@@ -19,13 +19,28 @@ import gc
 import logging
 import random
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from starlette.types import ASGIApp
+
+from app.config import Settings
+from app.renewal import Renewal
 from app.web.observability import SERVICE
 from app.web.priming import prime
 
-if TYPE_CHECKING:
-    from app.handler import Assembly
+
+class Assembly(Protocol):
+    """What the hooks need of ``app.handler.Assembly`` (a protocol: the handler imports this module)."""
+
+    @property
+    def asgi(self) -> ASGIApp: ...
+
+    @property
+    def renewal(self) -> Renewal: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
 
 log = logging.getLogger(SERVICE)
 

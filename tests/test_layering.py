@@ -49,6 +49,81 @@ def test_no_package_imports_upward(package: str) -> None:
     assert crossings == []
 
 
+def _module_name(path: Path, root: Path) -> str:
+    parts = ["app", *path.relative_to(root).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph(root: Path = APP) -> dict[str, set[str]]:
+    """Module → the app modules it imports (TYPE_CHECKING imports included: a circle there is a circle in
+    the design, even when Python never runs it). ``from a.b import c`` names module ``a.b.c`` when that is a
+    module, else ``a.b``."""
+    modules = {_module_name(path, root): path for path in root.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        edges: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                edges.update(alias.name for alias in node.names if alias.name in modules)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    target = f"{node.module}.{alias.name}"
+                    edges.add(target if target in modules else node.module)
+        graph[name] = {edge for edge in edges if edge in modules and edge != name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every import circle (strongly connected components of more than one module), Tarjan's algorithm."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for edge in sorted(graph.get(node, ())):
+            if edge not in index:
+                visit(edge)
+                low[node] = min(low[node], low[edge])
+            elif edge in on_stack:
+                low[node] = min(low[node], index[edge])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_circles() -> None:
+    assert cycles(import_graph()) == []
+
+
+def test_the_circle_check_sees_a_circle(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from app.pkg.b import thing\n")
+    (package / "b.py").write_text(  # a type-only import still closes the circle
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from app.pkg import a\n"
+    )
+    (package / "c.py").write_text("from app.pkg.a import thing\n")
+    assert cycles(import_graph(tmp_path)) == [["app.pkg.a", "app.pkg.b"]]
+
+
 def test_the_layering_check_sees_a_crossing(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("from app.surface.server import build_server\nimport starlette.types\n")

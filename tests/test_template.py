@@ -264,7 +264,7 @@ def test_every_call_the_domain_makes_is_granted(template: dict[str, Any]) -> Non
     import re
     from pathlib import Path
 
-    source = "\n".join(p.read_text() for p in Path("app/lambda_ops").glob("*.py"))
+    source = "\n".join(p.read_text() for p in Path("app/lambda_ops").rglob("*.py"))
     called = set(re.findall(r"\.(?:control|client|invoke_client)\.([a-z_]+)\(", source))
     called |= set(re.findall(r"self\.control\.([a-z_]+)\(", source))
     called |= set(re.findall(r"\bclient\.([a-z_]+)\(", source))

@@ -14,7 +14,7 @@ from app.lambda_ops.invoke import InvokeResult
 from app.lambda_ops.policy import WritePolicy
 from app.lambda_ops.runtime_info import CatalogProvider, RuntimeCatalogResult, RuntimeInfo
 from app.lambda_ops.runtimes import RuntimeStatus
-from app.lambda_ops.upgrade_plan import Check, Outcome, UpgradeResult, UpgradeStep
+from app.lambda_ops.upgrade.plan import Check, Outcome, UpgradeResult, UpgradeStep
 
 __all__ = [
     "CatalogProvider",

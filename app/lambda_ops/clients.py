@@ -1,6 +1,7 @@
-"""boto3 Lambda clients, created on first use and reused for the life of the execution environment.
+"""boto3 clients of one target (account and region), created on first use and reused for the life of the
+execution environment.
 
-Two clients, because retries differ: control-plane reads and writes retry (standard or adaptive mode);
+Two Lambda clients, because retries differ: control-plane reads and writes retry (standard or adaptive mode);
 ``Invoke`` never retries on its own — a retried invoke after a read timeout would run the function twice.
 Timeouts fit a tool call under API Gateway's 30 s limit. boto3 reads ``AWS_ENDPOINT_URL`` /
 ``AWS_ENDPOINT_URL_LAMBDA`` and the standard credential chain from the environment by itself.
@@ -49,33 +50,40 @@ class ClientSettings:
         )
 
 
-def _boto3_factory(config: Config, region: str | None) -> LambdaClient:
+def boto3_factory(service: str, config: Config, region: str | None) -> Any:
+    """A client of the default credential chain (a session of its own: sessions are not thread-safe)."""
     import boto3
 
     session = boto3.session.Session()
-    return session.client("lambda", config=config, region_name=region)
+    return session.client(service, config=config, region_name=region)  # type: ignore[call-overload]
 
 
-ClientFactory = Callable[[Config, "str | None"], Any]
+# (service, config, region) -> a boto3 client. Another account's clients come from a factory whose session
+# holds that account's credentials.
+ClientFactory = Callable[[str, Config, "str | None"], Any]
 
 
 class LambdaClients:
-    """Lazily built, thread-safe pair of Lambda clients."""
+    """One target's boto3 clients (an account and region), built on first use and reused: the pair of Lambda
+    clients and, by name, any other service's (``client("cloudwatch")``), all thread-safe to obtain."""
 
     def __init__(self, settings: ClientSettings | None = None, factory: ClientFactory | None = None) -> None:
         self.settings = settings or ClientSettings()
-        self._factory: ClientFactory = factory or _boto3_factory
+        self._factory: ClientFactory = factory or boto3_factory
         self._lock = threading.Lock()
         self._control: LambdaClient | None = None
         self._invoke: LambdaClient | None = None
+        self._others: dict[str, Any] = {}
 
     @classmethod
-    def of(cls, control: Any, invoke: Any = None) -> LambdaClients:
-        """Clients made elsewhere (tests, benchmarks): ``invoke`` defaults to ``control``; they keep their own
-        timeouts (``invoke_within`` returns ``invoke`` itself)."""
+    def of(cls, control: Any, invoke: Any = None, **others: Any) -> LambdaClients:
+        """Clients made elsewhere (tests, benchmarks): ``invoke`` defaults to ``control``; ``others`` by
+        service name (``cloudwatch=...``). They keep their own timeouts (``invoke_within`` returns
+        ``invoke`` itself)."""
         invoke = invoke if invoke is not None else control
-        clients = cls(factory=lambda config, region: invoke)
+        clients = cls(factory=lambda service, config, region: invoke)
         clients._control, clients._invoke = control, invoke
+        clients._others.update(others)
         return clients
 
     @property
@@ -85,16 +93,14 @@ class LambdaClients:
             with self._lock:
                 if self._control is None:
                     with aws_call("CreateClient"):  # no credentials/region → an OpsError, not a crash
-                        self._control = self._factory(self.settings.control_config(), self.settings.region)
+                        self._control = self._make("lambda", self.settings.control_config())
         return self._control
 
     def invoke_within(self, seconds: float) -> LambdaClient:
         """A new invoke client that gives up reading after ``seconds`` (botocore has no per-call timeout):
         for the one invoke that must end inside a time budget, the upgrade's smoke test."""
         with aws_call("CreateClient"):
-            client: LambdaClient = self._factory(
-                self.settings.invoke_config(read_timeout_s=seconds), self.settings.region
-            )
+            client: LambdaClient = self._make("lambda", self.settings.invoke_config(read_timeout_s=seconds))
         return client
 
     @property
@@ -104,5 +110,20 @@ class LambdaClients:
             with self._lock:
                 if self._invoke is None:
                     with aws_call("CreateClient"):
-                        self._invoke = self._factory(self.settings.invoke_config(), self.settings.region)
+                        self._invoke = self._make("lambda", self.settings.invoke_config())
         return self._invoke
+
+    def client(self, service: str) -> Any:
+        """Another service's client for this target (``cloudwatch``, ``logs``, ...), retried like the
+        control-plane client."""
+        found = self._others.get(service)
+        if found is None:
+            with self._lock:
+                found = self._others.get(service)
+                if found is None:
+                    with aws_call("CreateClient"):
+                        found = self._others[service] = self._make(service, self.settings.control_config())
+        return found
+
+    def _make(self, service: str, config: Config) -> Any:
+        return self._factory(service, config, self.settings.region)

@@ -17,8 +17,8 @@ from app.lambda_ops.invoke import InvokeResult, invoke_function, validate_payloa
 from app.lambda_ops.policy import WritePolicy
 from app.lambda_ops.runtime_info import CatalogProvider, RuntimeCatalogResult, catalog_result
 from app.lambda_ops.runtimes import RuntimeCatalog
-from app.lambda_ops.upgrade import UpgradeRunner
-from app.lambda_ops.upgrade_plan import DEFAULT_BUDGET_S, UpgradeOptions, UpgradeResult
+from app.lambda_ops.upgrade.plan import DEFAULT_BUDGET_S, UpgradeOptions, UpgradeResult
+from app.lambda_ops.upgrade.runner import UpgradeRunner
 
 T = TypeVar("T")
 
@@ -186,7 +186,7 @@ class LambdaOps:
         ship_latest_code: bool = False,
     ) -> UpgradeResult | OpsError:
         """The safe upgrade (``upgrade``): a plan if ``dry_run``, else update, wait, smoke test, rollback;
-        with ``alias``, ships through it (``upgrade_ship``)."""
+        with ``alias``, ships through it (``upgrade.ship``)."""
         options = UpgradeOptions(
             target_runtime=target_runtime.strip(),
             dry_run=dry_run,

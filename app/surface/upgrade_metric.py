@@ -12,7 +12,7 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from app.lambda_ops import UpgradeResult
-from app.lambda_ops.upgrade_plan import Outcome
+from app.lambda_ops.upgrade.plan import Outcome
 
 NAMESPACE = (
     "LambdaOpsMcp"  # the request metrics' namespace (app/web/observability.py; a test keeps them equal)

@@ -18,7 +18,7 @@ from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from app.lambda_ops import InvokeResult, LambdaOps, OpsError, UpgradeResult
-from app.lambda_ops.upgrade_plan import DEFAULT_BUDGET_S, MAX_BUDGET_S
+from app.lambda_ops.upgrade.plan import DEFAULT_BUDGET_S, MAX_BUDGET_S
 from app.surface import audit_trail, confirm, render, upgrade_metric
 from app.surface.confirm import confirm_invoke, confirm_update
 from app.surface.shapes import FunctionName, Payload, compact_json, result

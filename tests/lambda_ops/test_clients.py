@@ -22,7 +22,7 @@ def test_importing_creates_no_client() -> None:
 def test_clients_are_created_on_first_use_and_reused() -> None:
     made: list[Config] = []
 
-    def factory(config: Config, region: str | None) -> Any:
+    def factory(service: str, config: Config, region: str | None) -> Any:
         made.append(config)
         return object()
 
@@ -39,7 +39,7 @@ def test_concurrent_first_use_creates_one_client() -> None:
     made: list[int] = []
     gate = threading.Barrier(8)
 
-    def factory(config: Config, region: str | None) -> Any:
+    def factory(service: str, config: Config, region: str | None) -> Any:
         made.append(1)
         return object()
 

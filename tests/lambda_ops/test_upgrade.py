@@ -9,7 +9,7 @@ import pytest
 from app.lambda_ops import ErrorKind, LambdaClients, OpsError, Outcome, UpgradeResult, WritePolicy
 from app.lambda_ops.policy import ALLOW_WRITES, PREFIXES, TAG
 from app.lambda_ops.runtimes import shipped_catalog
-from app.lambda_ops.upgrade_plan import ROLLBACK_RESERVE_S
+from app.lambda_ops.upgrade.plan import ROLLBACK_RESERVE_S
 from tests.lambda_ops.helpers import (
     TODAY,
     FakeClock,
@@ -412,7 +412,7 @@ def test_the_smoke_invoke_is_bounded_by_what_is_left_of_the_budget() -> None:
     smoke(stubber, None)
     timeouts: list[float] = []
 
-    def factory(config: Any, region: str | None) -> Any:
+    def factory(service: str, config: Any, region: str | None) -> Any:
         timeouts.append(config.read_timeout)
         return client
 

@@ -8,7 +8,7 @@ from typing import Any
 from app.lambda_ops import FunctionDetail, FunctionPage, RuntimeAudit
 from app.lambda_ops.deployment import split_layer_arn
 from app.lambda_ops.runtimes import shipped_catalog
-from app.lambda_ops.upgrade_checks import compatibility_checks
+from app.lambda_ops.upgrade.checks import compatibility_checks
 from app.local.seed_data import FUNCTIONS
 from tests.lambda_ops.helpers import (
     TODAY,

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 from app.lambda_ops.deployment import read_layers, version_runtime
 from app.lambda_ops.errors import OpsFailure, aws_call, invalid
 from app.lambda_ops.runtimes import Runtime
-from app.lambda_ops.upgrade_checks import compatibility_checks
-from app.lambda_ops.upgrade_plan import AliasChange, Check, Plan, UpgradeOptions
+from app.lambda_ops.upgrade.checks import compatibility_checks
+from app.lambda_ops.upgrade.plan import AliasChange, Check, Plan, UpgradeOptions
 from app.lambda_ops.versions import LATEST, weights_of
 
 if TYPE_CHECKING:

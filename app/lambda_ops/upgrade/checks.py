@@ -13,7 +13,7 @@ from typing import Any
 
 from app.lambda_ops.deployment import LayerInfo
 from app.lambda_ops.runtimes import Runtime
-from app.lambda_ops.upgrade_plan import Check
+from app.lambda_ops.upgrade.plan import Check
 
 
 def compatibility_checks(

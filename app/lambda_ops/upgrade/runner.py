@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -19,9 +18,8 @@ from app.lambda_ops.errors import ErrorKind, OpsError, OpsFailure, aws_call, inv
 from app.lambda_ops.invoke import InvokeResult, invoke_function, validate_payload
 from app.lambda_ops.policy import WritePolicy, function_name_of
 from app.lambda_ops.runtimes import RuntimeCatalog, RuntimeStatus
-from app.lambda_ops.update_wait import Observed, RuntimeUpdater
-from app.lambda_ops.upgrade_alias import extend_plan, validate_alias
-from app.lambda_ops.upgrade_plan import (
+from app.lambda_ops.upgrade.alias import extend_plan, validate_alias
+from app.lambda_ops.upgrade.plan import (
     MAX_BUDGET_S,
     MIN_SMOKE_S,
     ROLLBACK_RESERVE_S,
@@ -32,21 +30,11 @@ from app.lambda_ops.upgrade_plan import (
     UpgradeStep,
     make_plan,
 )
-from app.lambda_ops.upgrade_ship import AliasShipper, dry_run_message
+from app.lambda_ops.upgrade.run import Run
+from app.lambda_ops.upgrade.ship import AliasShipper, dry_run_message
+from app.lambda_ops.upgrade.wait import Observed, RuntimeUpdater
 
 _AMBIGUOUS = frozenset({ErrorKind.TIMEOUT, ErrorKind.CONNECTION, ErrorKind.SERVICE_ERROR, ErrorKind.CONFLICT})
-
-
-@dataclass
-class _Run:
-    function: str
-    previous: str | None
-    target: str
-    started: float
-    deadline: float
-    base: dict[str, Any]
-    steps: list[UpgradeStep] = field(default_factory=list)
-    updated: bool = True  # False on the alias path when $LATEST was already on the target
 
 
 class UpgradeRunner:
@@ -128,7 +116,7 @@ class UpgradeRunner:
                     retryable=busy,
                 )
             )
-        run = _Run(function, current, target, entered, entered + options.budget_s, base)
+        run = Run(function, current, target, entered, entered + options.budget_s, base)
         if state is not None and smoke is not None and current == target:  # publish $LATEST as it is
             run.updated = False
             seen = Observed(str(config.get("LastUpdateStatus")), current, config.get("RevisionId"))
@@ -148,7 +136,7 @@ class UpgradeRunner:
         except Exception as error:  # the runtime may have changed: say so, never a bare error
             return self._unverified(run, f"{type(error).__name__}: {error}"[:300])
 
-    def _took_effect_anyway(self, run: _Run, failure: OpsFailure) -> bool:
+    def _took_effect_anyway(self, run: Run, failure: OpsFailure) -> bool:
         """After an ambiguous failure of UpdateFunctionConfiguration (no answer, a 5xx, or a conflict — the
         standard-mode retry of an applied first attempt is refused for its stale RevisionId), read the
         function back: the first attempt may have been applied. A definite refusal changed nothing."""
@@ -164,7 +152,7 @@ class UpgradeRunner:
         self.step(run, "update", runtime == run.target, runtime, detail)
         return True
 
-    def _unverified(self, run: _Run, reason: str) -> UpgradeResult:
+    def _unverified(self, run: Run, reason: str) -> UpgradeResult:
         name = function_name_of(run.function)
         return self.result(
             run,
@@ -176,7 +164,7 @@ class UpgradeRunner:
             f"last_update_status Successful; update-function-runtime with target {run.previous} rolls back.",
         )
 
-    def _after_update(self, run: _Run, seen: Observed, smoke: bytes | None, budget_s: float) -> UpgradeResult:
+    def _after_update(self, run: Run, seen: Observed, smoke: bytes | None, budget_s: float) -> UpgradeResult:
         target, previous = run.target, run.previous
         check = f"Read the function again (get-function '{function_name_of(run.function)}')"
         if seen.status == "Failed":
@@ -222,7 +210,7 @@ class UpgradeRunner:
         failed = f"The smoke test failed on {target} ({tested.function_error} function error)"
         return self.smoke_failed(run, seen, failed, tested)
 
-    def smoke_failed(self, run: _Run, seen: Observed, failed: str, tested: InvokeResult) -> UpgradeResult:
+    def smoke_failed(self, run: Run, seen: Observed, failed: str, tested: InvokeResult) -> UpgradeResult:
         """Restores $LATEST's runtime after a failed smoke test (when this run changed it)."""
         previous, target = run.previous, run.target
         check = f"Read the function again (get-function '{function_name_of(run.function)}')"
@@ -242,7 +230,7 @@ class UpgradeRunner:
         return self._rollback(run, seen, failed, tested, check)
 
     def _rollback(
-        self, run: _Run, seen: Observed, failed: str, tested: InvokeResult, check: str
+        self, run: Run, seen: Observed, failed: str, tested: InvokeResult, check: str
     ) -> UpgradeResult:
         previous = run.previous
         try:
@@ -273,9 +261,7 @@ class UpgradeRunner:
             how_to_check=f"{check}: expect runtime {previous}, last update Successful.",
         )
 
-    def result(
-        self, run: _Run, seen: Observed, outcome: Outcome, message: str, **extra: Any
-    ) -> UpgradeResult:
+    def result(self, run: Run, seen: Observed, outcome: Outcome, message: str, **extra: Any) -> UpgradeResult:
         return UpgradeResult(
             **run.base,
             outcome=outcome,
@@ -286,11 +272,11 @@ class UpgradeRunner:
             **extra,
         )
 
-    def _wait(self, run: _Run, runtime: str | None, action: Action) -> Observed:
+    def _wait(self, run: Run, runtime: str | None, action: Action) -> Observed:
         seen = self.aws.wait(run.function, run.deadline)
         self.step(run, action, seen.on(runtime), seen.runtime, seen.detail)
         return seen
 
-    def step(self, run: _Run, action: Action, ok: bool, runtime: str | None, detail: str) -> None:
+    def step(self, run: Run, action: Action, ok: bool, runtime: str | None, detail: str) -> None:
         elapsed = round(self.clock() - run.started, 3)
         run.steps.append(UpgradeStep(action=action, ok=ok, runtime=runtime, detail=detail, elapsed_s=elapsed))

@@ -1,4 +1,4 @@
-"""The alias path of an upgrade, after ``$LATEST`` is verified on the target (see ``upgrade_alias``):
+"""The alias path of an upgrade, after ``$LATEST`` is verified on the target (see ``alias``):
 publish, wait for the version, smoke test it, move the alias, read the alias back — within the run's deadline.
 
 Only ``succeeded`` (verified) means the alias was read back pointing, unweighted, at the new version. Every
@@ -7,15 +7,14 @@ other ending says where the alias is: before ``UpdateAlias`` it is untouched.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.lambda_ops.deployment import version_runtime
 from app.lambda_ops.errors import ErrorKind, OpsFailure, aws_call
 from app.lambda_ops.invoke import invoke_function
 from app.lambda_ops.policy import function_name_of
-from app.lambda_ops.update_wait import Observed
-from app.lambda_ops.upgrade_alias import AliasState
-from app.lambda_ops.upgrade_plan import (
+from app.lambda_ops.upgrade.alias import AliasState
+from app.lambda_ops.upgrade.plan import (
     MIN_SMOKE_S,
     ROLLBACK_RESERVE_S,
     Check,
@@ -23,10 +22,9 @@ from app.lambda_ops.upgrade_plan import (
     UpgradeOptions,
     UpgradeResult,
 )
+from app.lambda_ops.upgrade.run import Run, Runner
+from app.lambda_ops.upgrade.wait import Observed
 from app.lambda_ops.versions import weights_of
-
-if TYPE_CHECKING:
-    from app.lambda_ops.upgrade import UpgradeRunner, _Run
 
 _AMBIGUOUS = frozenset({ErrorKind.TIMEOUT, ErrorKind.CONNECTION, ErrorKind.SERVICE_ERROR})
 
@@ -61,7 +59,7 @@ def _ship_plan(state: AliasState, current: str | None, options: UpgradeOptions) 
 
 
 class AliasShipper:
-    def __init__(self, runner: UpgradeRunner, run: _Run, state: AliasState) -> None:
+    def __init__(self, runner: Runner, run: Run, state: AliasState) -> None:
         self.runner, self.run, self.state = runner, run, state
         self.change = run.base["alias"]
         self.control = runner.clients.control

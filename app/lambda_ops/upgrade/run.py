@@ -1,0 +1,43 @@
+"""One upgrade in flight (``Run``), and what the alias path (``ship``) needs of the runner (``Runner``).
+
+Its own module so that ``runner`` imports ``ship`` and both import this, never each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from app.lambda_ops.clients import LambdaClients
+from app.lambda_ops.invoke import InvokeResult
+from app.lambda_ops.upgrade.plan import Action, Outcome, UpgradeResult, UpgradeStep
+from app.lambda_ops.upgrade.wait import Observed, RuntimeUpdater
+
+
+@dataclass
+class Run:
+    function: str
+    previous: str | None
+    target: str
+    started: float
+    deadline: float
+    base: dict[str, Any]
+    steps: list[UpgradeStep] = field(default_factory=list)
+    updated: bool = True  # False on the alias path when $LATEST was already on the target
+
+
+class Runner(Protocol):
+    """The parts of ``UpgradeRunner`` the alias path uses."""
+
+    clients: LambdaClients
+    aws: RuntimeUpdater
+    clock: Callable[[], float]
+
+    def step(self, run: Run, action: Action, ok: bool, runtime: str | None, detail: str) -> None: ...
+
+    def result(
+        self, run: Run, seen: Observed, outcome: Outcome, message: str, **extra: Any
+    ) -> UpgradeResult: ...
+
+    def smoke_failed(self, run: Run, seen: Observed, failed: str, tested: InvokeResult) -> UpgradeResult: ...
