@@ -58,6 +58,32 @@ class Settings(BaseSettings):
         default=300, ge=30, le=900, description="Seconds a confirmation question stays answerable."
     )
 
+    # Tasks (issue #13): long work as MCP tasks, records in DynamoDB, run by the durable worker (app/worker).
+    # Off (tools answer synchronously, the extension is not advertised) unless both the table and the worker
+    # are set; the template sets both.
+    tasks_table: str = Field(default="", description="The DynamoDB table holding task records.")
+    worker_function: str = Field(
+        default="",
+        description="The task worker's qualified ARN (its alias): a Lambda durable function.",
+        pattern=r"^$|^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+:[A-Za-z0-9_$-]+$",
+    )
+    worker_endpoint_url: str = Field(
+        default="",
+        description="Local runs only: where the durable-execution API is served (the durable SDK's local "
+        "runner, app/local/engine.py). Empty on AWS: the Lambda API.",
+        pattern=r"^$|^http://127\.0\.0\.1:\d+$",
+    )
+    task_ttl_s: int = Field(
+        default=24 * 3600, ge=300, le=7 * 24 * 3600, description="How long a task stays readable (ttlMs)."
+    )
+    task_stale_after_s: float = Field(
+        default=60.0,
+        ge=1.0,
+        le=3600.0,
+        description="An active task whose record has not moved for this long is checked against its "
+        "execution (a crashed or timed-out worker leaves it failed, not working).",
+    )
+
     # Sign-in (issue #7): the function is an OAuth 2.1 protected resource. See app/auth/ and docs/design.md.
     auth_mode: Literal["oauth", "none"] = Field(
         default="oauth",

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from app.surface import upgrade_metric
+from app.records import outcomes as upgrade_metric
 from app.web import observability
 from app.web.observability import NAMESPACE
 from tests.test_template import load_template

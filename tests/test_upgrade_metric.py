@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from app.lambda_ops.upgrade.plan import Outcome
-from app.surface import upgrade_metric
+from app.records import outcomes as upgrade_metric
 from app.web.observability import NAMESPACE, SERVICE
 from tests.lambda_ops.test_upgrade import client_error, poll, run, smoke, start, stubbed_client, upgraded
 from tests.test_tools import call

@@ -8,7 +8,13 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import TypeVar
 
-from app.lambda_ops.audit import DEFAULT_NAMES_PER_GROUP, DEFAULT_ROUTES, RuntimeAudit, audit_runtimes
+from app.lambda_ops.audit import (
+    AUDIT_SECONDS,
+    DEFAULT_NAMES_PER_GROUP,
+    DEFAULT_ROUTES,
+    RuntimeAudit,
+    audit_runtimes,
+)
 from app.lambda_ops.clients import LambdaClients
 from app.lambda_ops.detail import FunctionDetail, get_function_detail
 from app.lambda_ops.errors import OpsError, OpsFailure, aws_call, invalid
@@ -17,6 +23,7 @@ from app.lambda_ops.invoke import InvokeResult, invoke_function, validate_payloa
 from app.lambda_ops.policy import WritePolicy
 from app.lambda_ops.runtime_info import CatalogProvider, RuntimeCatalogResult, catalog_result
 from app.lambda_ops.runtimes import RuntimeCatalog
+from app.lambda_ops.upgrade.effects import Effects
 from app.lambda_ops.upgrade.plan import DEFAULT_BUDGET_S, UpgradeOptions, UpgradeResult
 from app.lambda_ops.upgrade.runner import UpgradeRunner
 
@@ -124,8 +131,10 @@ class LambdaOps:
         family: str | None = None,
         names_per_group: int = DEFAULT_NAMES_PER_GROUP,
         routes_limit: int = DEFAULT_ROUTES,
+        budget_s: float = AUDIT_SECONDS,
     ) -> RuntimeAudit | OpsError:
-        """Every function of the account grouped by runtime, worst status first."""
+        """Every function of the account grouped by runtime, worst status first, read within ``budget_s``
+        (a tool call's 20 s; a task's worker gives it minutes)."""
 
         def run() -> RuntimeAudit:
             return audit_runtimes(
@@ -136,18 +145,39 @@ class LambdaOps:
                 names_per_group=names_per_group,
                 routes_limit=routes_limit,
                 clock=self.clock,
+                budget_s=budget_s,
             )
 
         return self._guard(run)
 
     def invoke(
-        self, name: str, payload: str | None = None, *, log_tail: bool = False
+        self,
+        name: str,
+        payload: str | None = None,
+        *,
+        log_tail: bool = False,
+        read_timeout_s: float | None = None,
     ) -> InvokeResult | OpsError:
-        """A synchronous invoke (a write: gated by the policy before any AWS call)."""
+        """A synchronous invoke (a write: gated by the policy before any AWS call); ``read_timeout_s``: wait
+        that long for the function (a task waits for the function's whole timeout)."""
 
         def run() -> InvokeResult:
             function, data = self._invoke_target(name, payload)
-            return invoke_function(self.clients.invoke, function, data, log_tail=log_tail)
+            client = (
+                self.clients.invoke if read_timeout_s is None else self.clients.invoke_within(read_timeout_s)
+            )
+            return invoke_function(client, function, data, log_tail=log_tail)
+
+        return self._guard(run)
+
+    def function_timeout(self, name: str) -> int | OpsError:
+        """The function's configured timeout in seconds (GetFunctionConfiguration)."""
+
+        def run() -> int:
+            function = _required(name)
+            with aws_call("GetFunctionConfiguration", function):
+                config = self.clients.control.get_function_configuration(FunctionName=function)
+            return int(config.get("Timeout") or 3)
 
         return self._guard(run)
 
@@ -184,9 +214,11 @@ class LambdaOps:
         alias: str | None = None,
         allow_layer_mismatch: bool = False,
         ship_latest_code: bool = False,
+        effects: Effects | None = None,
     ) -> UpgradeResult | OpsError:
         """The safe upgrade (``upgrade``): a plan if ``dry_run``, else update, wait, smoke test, rollback;
-        with ``alias``, ships through it (``upgrade.ship``)."""
+        with ``alias``, ships through it (``upgrade.ship``). ``effects``: how it runs (``upgrade.effects``;
+        None: now, within ``budget_s``; a durable worker passes its own)."""
         options = UpgradeOptions(
             target_runtime=target_runtime.strip(),
             dry_run=dry_run,
@@ -197,6 +229,7 @@ class LambdaOps:
             alias=alias,
             allow_layer_mismatch=allow_layer_mismatch,
             ship_latest_code=ship_latest_code,
+            in_task=effects is not None and effects.durable,
         )
 
         def run() -> UpgradeResult:
@@ -210,7 +243,7 @@ class LambdaOps:
                 sleep=self.sleep,
                 poll_interval_s=self.poll_interval_s,
             )
-            return runner.run(function, options)
+            return runner.run(function, options, effects)
 
         return self._guard(run)
 

@@ -35,10 +35,16 @@ class WritePolicy:
     function_prefixes: tuple[str, ...] = ()
     tag: tuple[str, str] | None = None  # (key, value)
     own_function: str | None = None  # this server's own function: never invoked or changed by it
+    also_own: tuple[str, ...] = ()  # the other functions of this deployment (the task worker, the server)
 
     @classmethod
     def from_values(
-        cls, allow_writes: bool, prefixes: Iterable[str] = (), tag: str = "", own_function: str | None = None
+        cls,
+        allow_writes: bool,
+        prefixes: Iterable[str] = (),
+        tag: str = "",
+        own_function: str | None = None,
+        also_own: Iterable[str] = (),
     ) -> WritePolicy:
         """From the settings' plain values; ``tag`` is ``"key=value"`` or empty; ``own_function`` is the
         name of the function this server runs as (``AWS_LAMBDA_FUNCTION_NAME`` on Lambda)."""
@@ -53,6 +59,7 @@ class WritePolicy:
             function_prefixes=tuple(p.strip() for p in prefixes if p.strip()),
             tag=required,
             own_function=own_function or None,
+            also_own=tuple(name for name in also_own if name),
         )
 
     @property
@@ -79,7 +86,7 @@ class WritePolicy:
                 ALLOW_WRITES,
             )
         name = function_name_of(function)
-        if name == self.own_function:
+        if name == self.own_function or name in self.also_own:
             return refused(
                 f"Function '{name}' is this server itself: it never invokes or changes its own function "
                 "(a failed runtime change would take the server down mid-call). Change it with your "

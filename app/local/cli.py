@@ -26,10 +26,14 @@ from types import FrameType
 from typing import TextIO
 
 from app.local.auth import AuthServerError, AuthServerInfo, LocalAuthServer, apply_settings, banner_lines
+from app.local.child import Child, ChildError
 from app.local.context import REGION
+from app.local.engine import DEFAULT_WORKER
 from app.local.runtime import DEFAULT_HANDLER, LambdaRuntime
 from app.local.sandbox import CREDENTIALS, Sandbox, SandboxError, SandboxInfo
 from app.local.server import LocalGateway
+from app.local.tasks_table import TABLE as TASKS_TABLE
+from app.local.tasks_table import WORKER
 
 DEFAULT_PORT = 3000
 SERVICE = "lambda-ops-mcp"
@@ -60,6 +64,12 @@ def parse_args(argv: list[str], environ: MutableMapping[str, str]) -> argparse.N
     parser.add_argument("--backend", choices=("sandbox", "aws"), default="sandbox")
     parser.add_argument(
         "--handler", default=DEFAULT_HANDLER, help=f"module:attribute (default {DEFAULT_HANDLER})"
+    )
+    parser.add_argument(
+        "--worker",
+        default=DEFAULT_WORKER,
+        help=f"the task worker, module:attribute (default {DEFAULT_WORKER}); run by the durable SDK's local "
+        "runner with the sandbox",
     )
     parser.add_argument(
         "--auth",
@@ -108,6 +118,9 @@ def local_environment(backend: str, environ: MutableMapping[str, str]) -> None:
     environ["AWS_DEFAULT_REGION"] = environ["AWS_REGION"] = REGION
     # Until the sandbox is up, nothing may reach AWS: an endpoint that refuses every connection.
     environ["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"
+    # Tasks: the sandbox's table and the worker, run by the durable SDK's local runner (app/local/engine.py).
+    environ["LAMBDA_OPS_TASKS_TABLE"] = TASKS_TABLE
+    environ["LAMBDA_OPS_WORKER_FUNCTION"] = WORKER
 
 
 def _confirmation_key(environ: MutableMapping[str, str]) -> str:
@@ -124,6 +137,7 @@ def banner(
     sandbox: SandboxInfo | None,
     environ: MutableMapping[str, str],
     auth: AuthServerInfo | None = None,
+    engine: str | None = None,
 ) -> str:
     writes = environ.get("LAMBDA_OPS_ALLOW_WRITES", "false").lower() in ("1", "true", "yes", "on")
     if sandbox is not None:
@@ -141,6 +155,7 @@ def banner(
             f"  backend: {account}; writes {'enabled' if writes else 'disabled'}",
             f"  confirmations: {_confirmation_key(environ)}",
             f"  sign-in: {_sign_in(environ)}",
+            f"  tasks: {_tasks(environ, engine)}",
             *(banner_lines(auth) if auth is not None else []),
             "",
             "Connect a client (transport: Streamable HTTP):",
@@ -153,6 +168,23 @@ def banner(
             "",
             "Each request below: method path status duration, MCP method. Ctrl+C stops.",
         ]
+    )
+
+
+def _tasks(environ: MutableMapping[str, str], engine: str | None) -> str:
+    if engine is not None:
+        return (
+            f"on: the worker runs in the durable SDK's local runner ({engine}), task records in the "
+            f"sandbox's DynamoDB table {environ.get('LAMBDA_OPS_TASKS_TABLE')}"
+        )
+    if environ.get("LAMBDA_OPS_TASKS_TABLE") and environ.get("LAMBDA_OPS_WORKER_FUNCTION"):
+        return (
+            f"on: the deployed worker {environ['LAMBDA_OPS_WORKER_FUNCTION']} and table "
+            f"{environ['LAMBDA_OPS_TASKS_TABLE']} (your AWS account)"
+        )
+    return (
+        "off (tools answer synchronously): set LAMBDA_OPS_TASKS_TABLE and LAMBDA_OPS_WORKER_FUNCTION to a "
+        "deployed stack's TasksTableName and WorkerAlias outputs to run tasks against your account"
     )
 
 
@@ -203,6 +235,8 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None) -> int:
     auth_server = LocalAuthServer(gateway.url) if args.auth == "local" else None
     auth: AuthServerInfo | None = None
     sandbox = Sandbox.spawn() if args.backend == "sandbox" else None
+    engine: Child | None = None
+    engine_url: str | None = None
     try:
         if auth_server is not None:  # before the handler reads its settings (on its first invocation)
             auth = auth_server.start()
@@ -211,6 +245,9 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None) -> int:
         info = sandbox.wait_ready() if sandbox is not None else None
         if info is not None:
             environ["AWS_ENDPOINT_URL"] = info.endpoint_url
+            engine = Child("engine", "app.local.engine", ["--worker", args.worker], env=environ)
+            engine_url = str(engine.wait_ready()["endpoint_url"])
+            environ["LAMBDA_OPS_WORKER_ENDPOINT_URL"] = engine_url
         init_seconds = init.result()
         if stop.is_set():  # interrupted while starting
             return 0
@@ -218,7 +255,7 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None) -> int:
             target=gateway.serve_forever, kwargs={"poll_interval": 0.1}, name="gateway", daemon=True
         )
         serving.start()
-        print(banner(gateway.url, args.backend, info, environ, auth), file=out, flush=True)
+        print(banner(gateway.url, args.backend, info, environ, auth, engine_url), file=out, flush=True)
         log.info(
             "started in %.2f s (handler %s imported in %.2f s)",
             time.perf_counter() - started,
@@ -230,7 +267,7 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None) -> int:
         log.info("stopping")
         gateway.shutdown()
         return 0
-    except (SandboxError, AuthServerError) as error:
+    except (SandboxError, AuthServerError, ChildError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     finally:
@@ -238,5 +275,7 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None) -> int:
         runtime.close()
         if auth_server is not None:
             auth_server.stop()
+        if engine is not None:
+            engine.stop()
         if sandbox is not None:
             sandbox.stop()

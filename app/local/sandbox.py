@@ -115,6 +115,17 @@ def clients(endpoint_url: str) -> tuple[Any, Any]:
     )
 
 
+def dynamodb(endpoint_url: str) -> Any:
+    import boto3
+
+    session = boto3.session.Session(
+        aws_access_key_id=CREDENTIALS["aws_access_key_id"],
+        aws_secret_access_key=CREDENTIALS["aws_secret_access_key"],
+        region_name=REGION,
+    )
+    return session.client("dynamodb", endpoint_url=endpoint_url)
+
+
 def configure_moto(endpoint_url: str) -> None:
     """Invoke without Docker: moto then echoes the payload instead of running the code."""
     request = urllib.request.Request(  # noqa: S310 - our own loopback http URL
@@ -132,6 +143,7 @@ def run_child(stdin: IO[bytes], stdout: IO[str]) -> int:
     from moto.server import ThreadedMotoServer
 
     from app.local.seed import seed_account
+    from app.local.tasks_table import create_tasks_table
 
     stop = threading.Event()
 
@@ -149,6 +161,7 @@ def run_child(stdin: IO[bytes], stdout: IO[str]) -> int:
         configure_moto(url)
         started = time.perf_counter()
         count = seed_account(*clients(url))
+        create_tasks_table(dynamodb(url))
         seeded = time.perf_counter() - started
         print(
             json.dumps({"endpoint_url": url, "functions": count, "seed_seconds": round(seeded, 3)}),

@@ -18,8 +18,12 @@ from app.lambda_ops import CatalogProvider, LambdaClients, LambdaOps, WritePolic
 from app.renewal import Renewal
 from app.security.request_state import request_state_security
 from app.surface.resources import register_prompts, register_resources
+from app.surface.tasks import TasksExtension
 from app.surface.tools import register_tools
 from app.surface.write_tools import register_write_tools
+from app.tasks.engine import DurableEngine, engine_clients
+from app.tasks.service import TaskService, TaskTimes
+from app.tasks.store import TaskStore
 
 NAME = "lambda-ops"
 
@@ -58,6 +62,7 @@ class LambdaOpsServer(MCPServer):
     (app/surface/confirm.py) reach it through the request's ``Context.mcp_server``."""
 
     lambda_ops: Callable[[], LambdaOps]
+    tasks_on: bool = False
 
     async def get_prompt(
         self, name: str, arguments: dict[str, Any] | None = None, context: Context[Any, Any] | None = None
@@ -74,12 +79,20 @@ class LambdaOpsServer(MCPServer):
 
 
 def build_server(
-    settings: Settings, ops: LambdaOps | None = None, renewal: Renewal | None = None
+    settings: Settings,
+    ops: LambdaOps | None = None,
+    renewal: Renewal | None = None,
+    *,
+    tasks: TaskService | None = None,
+    task_only: frozenset[str] = frozenset(),
 ) -> MCPServer:
     """A new MCPServer with the whole surface registered. No AWS call and no I/O happen here: the
     ``LambdaOps`` (and its boto3 clients) is built on the first tool call and reused after it — until
     ``renewal`` drops it (after a SnapStart restore: credentials and clients are not shared between
-    restored environments)."""
+    restored environments). The tasks extension is on when the settings name a task table and a worker
+    (or ``tasks`` is given); ``task_only`` names tools that only run as tasks (test fixtures)."""
+    lazy_tasks = functools.cache(lambda: tasks or build_tasks(settings))
+    tasks_on = tasks is not None or bool(settings.tasks_table and settings.worker_function)
     server = LambdaOpsServer(
         NAME,
         title="Lambda Ops",
@@ -90,12 +103,15 @@ def build_server(
         subscriptions=False,
         # Confirmations span two requests, maybe two execution environments: one key per deployment.
         request_state_security=request_state_security(settings, renewal=renewal),
+        extensions=[TasksExtension(lazy_tasks, task_only)] if tasks_on else [],
     )
+    server.tasks_on = tasks_on
     register_basics(server)
     lazy_ops = functools.cache(lambda: ops or build_ops(settings))
     server.lambda_ops = lazy_ops
     if renewal is not None:
         renewal.register("LambdaOps (boto3 clients, credentials, runtime catalog)", lazy_ops.cache_clear)
+        renewal.register("TaskService (DynamoDB and Lambda clients)", lazy_tasks.cache_clear)
     register_tools(server, lazy_ops)
     register_write_tools(server, lazy_ops)
     register_resources(server, lazy_ops)
@@ -113,6 +129,17 @@ def build_ops(settings: Settings) -> LambdaOps:
     )
     return LambdaOps(
         LambdaClients(), policy=policy, catalog=CatalogProvider(refresh=settings.runtime_catalog_refresh)
+    )
+
+
+def build_tasks(settings: Settings) -> TaskService:
+    """The task service as the settings configure it: the table, the worker's alias, the engine's API."""
+    clients = LambdaClients()
+    engine = engine_clients(settings.worker_endpoint_url)
+    return TaskService(
+        TaskStore(settings.tasks_table, lambda: clients.client("dynamodb")),
+        DurableEngine(settings.worker_function, lambda: engine.control),
+        TaskTimes(ttl_s=settings.task_ttl_s, stale_after_s=settings.task_stale_after_s),
     )
 
 

@@ -17,10 +17,20 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from app.lambda_ops import FunctionDetail, FunctionPage, LambdaOps, RuntimeAudit, RuntimeCatalogResult
-from app.lambda_ops.audit import DEFAULT_NAMES_PER_GROUP, DEFAULT_ROUTES, MAX_NAMES_PER_GROUP, MAX_ROUTES
+from app.lambda_ops.audit import (
+    AUDIT_SECONDS,
+    DEFAULT_NAMES_PER_GROUP,
+    DEFAULT_ROUTES,
+    MAX_NAMES_PER_GROUP,
+    MAX_ROUTES,
+)
 from app.lambda_ops.functions import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from app.surface import render
 from app.surface.shapes import READ, Family, FunctionName, result
+from app.surface.task_offer import offer
+
+# For a client that takes tasks, the synchronous attempt is shorter: what it cannot finish, a task does.
+TASK_PROBE_S = 8.0
 
 
 def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
@@ -76,9 +86,25 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
             ),
         ] = DEFAULT_ROUTES,
     ) -> Annotated[CallToolResult, RuntimeAudit]:
+        task = offer()
         outcome = ops().audit_runtimes(
-            family=family, names_per_group=names_per_group, routes_limit=routes_limit
+            family=family,
+            names_per_group=names_per_group,
+            routes_limit=routes_limit,
+            budget_s=AUDIT_SECONDS if task is None else TASK_PROBE_S,
         )
+        if task is not None and isinstance(outcome, RuntimeAudit) and not outcome.complete:
+            # Too big for a tool call: a client that takes tasks gets the whole account, read by the worker.
+            arguments = {"family": family, "names_per_group": names_per_group, "routes_limit": routes_limit}
+            not_started = task.start(
+                "audit-runtimes",
+                arguments,
+                message=f"The account is larger than a tool call can read ({outcome.total_functions} "
+                "functions read so far): reading all of it",
+                stop_on_cancel=True,  # reads only: a cancelled audit simply stops
+            )
+            outcome = outcome.model_copy(update={"note": f"{outcome.note} (A task could not be started: "
+                                                 f"{not_started.message})"})  # fmt: skip
         return result(outcome, render.audit)
 
     @server.tool(

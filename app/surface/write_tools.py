@@ -17,11 +17,18 @@ from mcp.server.mcpserver.resolve import Resolve
 from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
-from app.lambda_ops import InvokeResult, LambdaOps, OpsError, UpgradeResult
+from app.lambda_ops import InvokeResult, LambdaOps, OpsError, Outcome, UpgradeResult
+from app.lambda_ops.clients import ClientSettings
 from app.lambda_ops.upgrade.plan import DEFAULT_BUDGET_S, MAX_BUDGET_S
-from app.surface import audit_trail, confirm, render, upgrade_metric
+from app.records import outcomes as upgrade_metric
+from app.surface import audit_trail, confirm, render
 from app.surface.confirm import confirm_invoke, confirm_update
 from app.surface.shapes import FunctionName, Payload, compact_json, result
+from app.surface.task_offer import offer
+
+# A synchronous invoke waits this long for the function (the invoke client's read timeout): a function whose
+# timeout is longer runs as a task for clients that take tasks.
+SYNC_INVOKE_S = ClientSettings().invoke_read_timeout_s
 
 
 def register_write_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
@@ -54,6 +61,26 @@ def register_write_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> Non
         if isinstance(decision.outcome, OpsError):  # refused before asking: nothing to confirm
             audit_trail.record("invoke-function", name, change, decision.outcome)
             return result(decision.outcome, render.invoke)
+        if (task := offer()) is not None:
+            # A client that takes tasks: a function that may run longer than a tool call can wait for is
+            # invoked by the worker, which waits for the function's whole timeout.
+            checked = ops().check_invoke(name, compact_json(payload))
+            timeout = ops().function_timeout(name) if not isinstance(checked, OpsError) else checked
+            if isinstance(timeout, OpsError):
+                audit_trail.record("invoke-function", name, change, timeout)
+                return result(timeout, render.invoke)
+            if timeout > SYNC_INVOKE_S:
+                not_started = task.start(
+                    "invoke-function",
+                    {"name": name, "payload": payload, "log_tail": log_tail},
+                    message=f"Invoking {name} (it may run up to {timeout} s)",
+                    stop_on_cancel=False,  # an invoke in flight cannot be stopped: its result is recorded
+                    started=lambda record: audit_trail.started(
+                        "invoke-function", name, change, record.task_id
+                    ),
+                )
+                audit_trail.record("invoke-function", name, change, not_started)
+                return result(not_started, render.invoke)
         outcome = ops().invoke(name, compact_json(payload), log_tail=log_tail)
         audit_trail.record("invoke-function", name, change, outcome)
         return result(outcome, lambda invoked: render.invoke(invoked, log_tail))
@@ -144,14 +171,11 @@ def register_write_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> Non
                 ship_latest_code=ship_latest_code,
             )
 
+        change = {"target_runtime": target_runtime, "smoke_test": smoke_payload is not None, "alias": alias}
+
         def audited(outcome: UpgradeResult | OpsError) -> CallToolResult:
             """Every exit of a non-dry-run call is audited: done, refused, declined or failed."""
             if not dry_run:
-                change = {
-                    "target_runtime": target_runtime,
-                    "smoke_test": smoke_payload is not None,
-                    "alias": alias,
-                }
                 audit_trail.record("update-function-runtime", name, change, outcome)
             return result(outcome, render.upgrade)
 
@@ -160,6 +184,32 @@ def register_write_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> Non
             return audited(confirm.declined_upgrade(run(True), decision))
         if isinstance(decision.outcome, UpgradeResult | OpsError):  # refused or already done: not asked
             return audited(decision.outcome)
+        if not dry_run and (task := offer()) is not None:
+            # A client that takes tasks: the upgrade runs in the worker, without the gateway's budget — once
+            # a dry run says there is something to do (a refusal or "already done" is answered now).
+            plan = run(True)
+            if isinstance(plan, UpgradeResult) and plan.outcome is Outcome.PLANNED:
+                arguments = {
+                    "name": name,
+                    "target_runtime": target_runtime,
+                    "smoke_payload": smoke_payload,
+                    "allow_cross_family": allow_cross_family,
+                    "allow_downgrade": allow_downgrade,
+                    "alias": alias,
+                    "allow_layer_mismatch": allow_layer_mismatch,
+                    "ship_latest_code": ship_latest_code,
+                }
+                not_started = task.start(
+                    "update-function-runtime",
+                    arguments,
+                    message=f"Upgrade of {plan.function_name} {plan.previous_runtime} → {target_runtime}: "
+                    "starting",
+                    stop_on_cancel=False,  # a cancelled upgrade is rolled back or finished, then reported
+                    started=lambda record: audit_trail.started(
+                        "update-function-runtime", name, change, record.task_id
+                    ),
+                )
+                return audited(not_started)
         outcome = run(dry_run)
         if isinstance(outcome, UpgradeResult):
             upgrade_metric.record(outcome)  # counts real upgrades only (the alarm on unverified ones)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 
+from mcp_types import HEADER_MISMATCH
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
@@ -96,7 +97,11 @@ class Edge:
             else:
                 message = _parse(body)
                 request_id = _request_id(message)
-                problem = _check_headers(headers, request_id) or _check_message(message, request_id)
+                problem = (
+                    _check_headers(headers, request_id)
+                    or _check_message(message, request_id)
+                    or _check_task_name(message, headers, request_id)
+                )
                 if problem is None:
                     scope[REQUEST_ID_KEY] = request_id
                     info = scope.get(INFO_KEY)
@@ -145,6 +150,32 @@ def _check_message(message: object, request_id: str | int | None) -> Response | 
     if message is not _UNPARSEABLE and (invalid := _invalid_message(message)) is not None:
         return rejection(400, f"Invalid Request: {invalid}", request_id=request_id)
     return None
+
+
+TASK_METHODS = frozenset({"tasks/get", "tasks/update", "tasks/cancel"})
+
+
+def _check_task_name(message: object, headers: Headers, request_id: str | int | None) -> Response | None:
+    """The tasks extension makes ``tasks/*`` name-bearing over Streamable HTTP: ``Mcp-Name`` must be the
+    ``taskId`` (routing intermediaries rely on it). The SDK checks ``Mcp-Name`` only for tools/call,
+    prompts/get and resources/read (``mcp.shared.inbound.NAME_BEARING_METHODS``, SDK 2.3), so the edge
+    checks these: missing or different is 400 -32020, as for the SDK's own."""
+    if not isinstance(message, dict) or message.get("method") not in TASK_METHODS:
+        return None
+    if headers.get("mcp-protocol-version") not in MODERN_PROTOCOL_VERSIONS:
+        return None  # tasks/* exist from 2026-07-28 on (the SDK answers -32601 before)
+    params = message.get("params")
+    task_id = params.get("taskId") if isinstance(params, dict) else None
+    if not isinstance(task_id, str):
+        return None  # the SDK refuses the params themselves (-32602)
+    name = headers.get("mcp-name")
+    if name == task_id:
+        return None
+    found = "is missing" if name is None else "does not match params.taskId"
+    return rejection(
+        400, f"Header mismatch: Mcp-Name {found} (it must be the taskId)", code=HEADER_MISMATCH,
+        request_id=request_id,
+    )  # fmt: skip
 
 
 def _request_id(message: object) -> str | int | None:

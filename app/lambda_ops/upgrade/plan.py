@@ -35,6 +35,7 @@ class Outcome(StrEnum):
     UNVERIFIED = "unverified"  # the update was sent, then something unexpected stopped the checks
     ALIAS_NOT_MOVED = "alias_not_moved"  # alias path: $LATEST updated, but the alias still serves the old one
     DECLINED = "declined"  # the user declined (or cancelled) the confirmation: nothing changed
+    CANCELLED = "cancelled"  # a task's tasks/cancel: stopped with nothing changed, or rolled back (verified)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class UpgradeOptions:
     alias: str | None = None  # ship through this alias: publish, smoke test the version, move the alias
     allow_layer_mismatch: bool = False  # go ahead although a layer declares other runtimes/architectures
     ship_latest_code: bool = False  # alias path: $LATEST's code differs from the alias's version: ship it
+    in_task: bool = False  # run by the task worker: no budget_s (waits as long as AWS takes)
 
 
 Action = Literal[
@@ -234,7 +236,7 @@ def make_plan(
         )
     timeout = int(config.get("Timeout") or 0)
     smoke_time = options.budget_s - ROLLBACK_RESERVE_S
-    if options.smoke_payload is not None and timeout > smoke_time:
+    if options.smoke_payload is not None and timeout > smoke_time and not options.in_task:
         warnings.append(
             f"The smoke invoke gets what is left of budget_s after the update, less "
             f"{ROLLBACK_RESERVE_S:.0f} s kept for a rollback (at most {max(smoke_time, 0):.0f} s); the "

@@ -5,12 +5,12 @@ Its own module so that ``runner`` imports ``ship`` and both import this, never e
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.lambda_ops.clients import LambdaClients
 from app.lambda_ops.invoke import InvokeResult
+from app.lambda_ops.upgrade.effects import Effects
 from app.lambda_ops.upgrade.plan import Action, Outcome, UpgradeResult, UpgradeStep
 from app.lambda_ops.upgrade.wait import Observed, RuntimeUpdater
 
@@ -25,6 +25,7 @@ class Run:
     base: dict[str, Any]
     steps: list[UpgradeStep] = field(default_factory=list)
     updated: bool = True  # False on the alias path when $LATEST was already on the target
+    function_timeout_s: float = 3.0  # the function's own Timeout (a durable smoke test may use all of it)
 
 
 class Runner(Protocol):
@@ -32,7 +33,7 @@ class Runner(Protocol):
 
     clients: LambdaClients
     aws: RuntimeUpdater
-    clock: Callable[[], float]
+    effects: Effects
 
     def step(self, run: Run, action: Action, ok: bool, runtime: str | None, detail: str) -> None: ...
 
@@ -41,3 +42,20 @@ class Runner(Protocol):
     ) -> UpgradeResult: ...
 
     def smoke_failed(self, run: Run, seen: Observed, failed: str, tested: InvokeResult) -> UpgradeResult: ...
+
+    def restore(
+        self, run: Run, seen: Observed, why: str, tested: InvokeResult | None, *, done: Outcome
+    ) -> UpgradeResult: ...
+
+    def smoke_seconds(self, run: Run) -> float: ...
+
+    def smoke_invoke(
+        self,
+        run: Run,
+        smoke: bytes,
+        seconds: float,
+        qualifier: str | None = None,
+        function: str | None = None,
+    ) -> InvokeResult: ...
+
+    def within(self, budget_s: float) -> str: ...

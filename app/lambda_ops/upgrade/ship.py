@@ -11,19 +11,18 @@ from typing import Any
 
 from app.lambda_ops.deployment import version_runtime
 from app.lambda_ops.errors import ErrorKind, OpsFailure, aws_call
-from app.lambda_ops.invoke import invoke_function
 from app.lambda_ops.policy import function_name_of
 from app.lambda_ops.upgrade.alias import AliasState
+from app.lambda_ops.upgrade.effects import failure_of
 from app.lambda_ops.upgrade.plan import (
     MIN_SMOKE_S,
-    ROLLBACK_RESERVE_S,
     Check,
     Outcome,
     UpgradeOptions,
     UpgradeResult,
 )
 from app.lambda_ops.upgrade.run import Run, Runner
-from app.lambda_ops.upgrade.wait import Observed
+from app.lambda_ops.upgrade.wait import DURABLE_WAIT_LIMIT_S, Observed, plain
 from app.lambda_ops.versions import weights_of
 
 _AMBIGUOUS = frozenset({ErrorKind.TIMEOUT, ErrorKind.CONNECTION, ErrorKind.SERVICE_ERROR})
@@ -66,13 +65,19 @@ class AliasShipper:
 
     def ship(self, seen: Observed, smoke: bytes) -> UpgradeResult:
         run, name, target = self.run, self.state.name, self.run.target
+        effects = self.runner.effects
         function = function_name_of(run.function)
-        try:
+        request: dict[str, Any] = {"FunctionName": function, "Description": f"runtime {target}"}
+        if seen.revision_id:
+            request["RevisionId"] = seen.revision_id  # publish exactly what was verified
+
+        def publish() -> str:
             with aws_call("PublishVersion", function):
-                request: dict[str, Any] = {"FunctionName": function, "Description": f"runtime {target}"}
-                if seen.revision_id:
-                    request["RevisionId"] = seen.revision_id  # publish exactly what was verified
-                version = str(self.control.publish_version(**request)["Version"])
+                return str(self.control.publish_version(**request)["Version"])
+
+        effects.progress(f"$LATEST verified on {target}: publishing a version for alias {name}")
+        try:
+            version = effects.call("PublishVersion", publish)
         except OpsFailure as failure:
             self.runner.step(run, "publish", False, target, failure.error.message)
             return self._not_moved(seen, f"PublishVersion failed: {failure.error.message}")
@@ -81,13 +86,12 @@ class AliasShipper:
         ready = self._wait_version(function, version)
         if ready is not None:
             return self._not_moved(seen, ready)
-        allowed = run.deadline - self.runner.clock() - ROLLBACK_RESERVE_S
+        allowed = self.runner.smoke_seconds(run)
         if allowed < MIN_SMOKE_S:
             self.runner.step(run, "smoke_invoke", False, target, "not run: no time left in budget_s")
             return self._not_moved(seen, f"no time was left in budget_s to smoke test version {version}")
         try:
-            client = self.runner.clients.invoke_within(allowed)
-            tested = invoke_function(client, function, smoke, qualifier=version)
+            tested = self.runner.smoke_invoke(run, smoke, allowed, qualifier=version, function=function)
         except OpsFailure as failure:
             self.runner.step(run, "smoke_invoke", False, target, failure.error.message)
             return self._not_moved(seen, f"the smoke invoke of version {version} could not run")
@@ -99,44 +103,57 @@ class AliasShipper:
             )
             return self.runner.smoke_failed(run, seen, failed, tested)
         self.runner.step(run, "smoke_invoke", True, target, f"version {version}: no function error")
+        if effects.cancelled():
+            why = (
+                f"Cancelled before alias {name} moved (version {version} passed its smoke test); alias "
+                f"{name} still serves version {self.state.version}"
+            )
+            return self.runner.restore(run, seen, why, tested, done=Outcome.CANCELLED)
         return self._move(seen, function, version, tested)
 
     def _wait_version(self, function: str, version: str) -> str | None:
-        """None once the version is Active on the target; else why not (within the deadline)."""
-        run, interval, state = self.run, self.runner.aws.poll_interval_s, "Unknown"
-        while True:
-            try:
-                config = version_runtime(self.control, function, version)
-            except OpsFailure as failure:
-                state = f"unreadable ({failure.error.message})"
-            else:
-                state = str(config.get("State") or "Unknown")
-                if state in ("Active", "Failed"):
-                    runtime = config.get("Runtime")
-                    ok = state == "Active" and runtime == run.target
-                    self.runner.step(run, "version_wait", ok, runtime, f"version {version}: {state}")
-                    return (
-                        None
-                        if ok
-                        else f"version {version} is {state} on {runtime}, not Active on {run.target}"
-                    )
-            remaining = run.deadline - self.runner.clock()
-            if remaining <= 0:
-                self.runner.step(run, "version_wait", False, run.target, f"version {version}: {state}")
-                return (
-                    f"version {version} was not Active within budget_s (state {state}; SnapStart is slower)"
-                )
-            self.runner.aws.sleep(min(interval, remaining))
-            interval = min(interval * 1.5, 3.0)
+        """None once the version is Active on the target; else why not (within the run's wait limit)."""
+        run, effects = self.run, self.runner.effects
+
+        def look() -> tuple[bool, Any]:
+            config = version_runtime(self.control, function, version)
+            state = str(config.get("State") or "Unknown")
+            effects.progress(f"waiting for version {version} to be Active (now {state})")
+            return state in ("Active", "Failed"), {"state": state, "runtime": config.get("Runtime")}
+
+        limit = DURABLE_WAIT_LIMIT_S if effects.durable else None
+        done, seen = effects.poll(f"wait: version {version} Active", failure_of(look), limit)
+        state = str(seen.get("state") or f"unreadable ({seen.get('unreadable')})")
+        if not done:
+            self.runner.step(run, "version_wait", False, run.target, f"version {version}: {state}")
+            return (
+                f"version {version} was not Active within {self.runner.within(0)} (state {state}; SnapStart "
+                "is slower)"
+                if effects.durable
+                else f"version {version} was not Active within budget_s (state {state}; SnapStart is slower)"
+            )
+        runtime = seen.get("runtime")
+        ok = state == "Active" and runtime == run.target
+        self.runner.step(run, "version_wait", ok, runtime, f"version {version}: {state}")
+        return None if ok else f"version {version} is {state} on {runtime}, not Active on {run.target}"
 
     def _move(self, seen: Observed, function: str, version: str, tested: Any) -> UpgradeResult:
-        run, name = self.run, self.state.name
+        run, name, effects = self.run, self.state.name, self.runner.effects
         request: dict[str, Any] = {"FunctionName": function, "Name": name, "FunctionVersion": version}
         if self.state.revision_id:
             request["RevisionId"] = self.state.revision_id  # refused if someone moved the alias meanwhile
-        try:
+
+        def move() -> None:
             with aws_call("UpdateAlias", f"{function}:{name}"):
                 self.control.update_alias(**request)
+
+        def read_back() -> dict[str, Any]:
+            with aws_call("GetAlias", f"{function}:{name}"):
+                return plain(dict(self.control.get_alias(FunctionName=function, Name=name)))
+
+        effects.progress(f"version {version} passed its smoke test: moving alias {name} to it")
+        try:
+            effects.call("UpdateAlias", move)
         except OpsFailure as failure:
             self.runner.step(run, "alias_update", False, None, failure.error.message)
             if failure.error.kind not in _AMBIGUOUS:
@@ -144,8 +161,7 @@ class AliasShipper:
         else:
             self.runner.step(run, "alias_update", True, run.target, f"UpdateAlias accepted version {version}")
         try:
-            with aws_call("GetAlias", f"{function}:{name}"):
-                read = dict(self.control.get_alias(FunctionName=function, Name=name))
+            read = effects.call("GetAlias", read_back)
         except OpsFailure as failure:
             self.runner.step(run, "alias_read", False, None, failure.error.message)
             return self.runner.result(
@@ -164,14 +180,13 @@ class AliasShipper:
         self.runner.step(run, "alias_read", moved, self.change.runtime_after, f"alias {name} → {weights}")
         if not moved:
             return self._not_moved(seen, f"alias {name} reads back as {weights}", tested)
-        return self.runner.result(
-            run,
-            seen,
-            Outcome.SUCCEEDED,
+        message = (
             f"Verified: alias {name} now serves version {version} on {run.target} (was version "
-            f"{self.state.version} on {self.change.runtime_before}); the version passed its smoke test.",
-            smoke_test=tested,
+            f"{self.state.version} on {self.change.runtime_before}); the version passed its smoke test."
         )
+        if effects.cancelled():
+            message += " A cancellation arrived after the alias moved: the upgrade was finished, not undone."
+        return self.runner.result(run, seen, Outcome.SUCCEEDED, message, smoke_test=tested)
 
     def _not_moved(self, seen: Observed, why: str, tested: Any = None) -> UpgradeResult:
         run, name = self.run, self.state.name

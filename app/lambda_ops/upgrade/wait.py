@@ -1,19 +1,22 @@
-"""Changing a function's runtime and waiting for AWS to apply it — within a deadline, never longer.
+"""Changing a function's runtime and waiting for AWS to apply it — through the run's ``Effects``.
 
-boto3's ``function_updated`` waiter polls for up to 300 s, far beyond a 30 s gateway; this polls
-GetFunctionConfiguration with a growing interval (1 s, 1.5 s, ... at most 3 s) until ``LastUpdateStatus``
-leaves ``InProgress`` or the deadline passes. Clock and sleep are injectable for tests.
+boto3's ``function_updated`` waiter polls for up to 300 s, far beyond a 30 s gateway; here the wait is the
+effects' ``poll``: within the tool call's budget (1 s, 1.5 s, ... at most 3 s apart), or as a durable wait
+in a task, until ``LastUpdateStatus`` leaves ``InProgress``.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from app.lambda_ops.clients import LambdaClients
-from app.lambda_ops.errors import OpsFailure, aws_call
+from app.lambda_ops.errors import aws_call
+from app.lambda_ops.upgrade.effects import Effects, failure_of
+
+# A task waits as long as AWS may take. Lambda applies a runtime change in seconds to a few minutes (longer
+# with SnapStart or a VPC); past this the outcome is in_progress, as in a tool call whose budget ran out.
+DURABLE_WAIT_LIMIT_S = 60 * 60.0
 
 
 @dataclass(frozen=True)
@@ -34,50 +37,50 @@ class Observed:
         return f"last update status {self.status}" + (f": {self.reason}" if self.reason else "")
 
 
+def plain(response: dict[str, Any]) -> dict[str, Any]:
+    """A boto3 response as JSON data, without ResponseMetadata (request ids: noise in a checkpoint)."""
+    return {key: value for key, value in response.items() if key != "ResponseMetadata"}
+
+
 class RuntimeUpdater:
-    def __init__(
-        self,
-        clients: LambdaClients,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-        poll_interval_s: float = 1.0,
-        max_poll_interval_s: float = 3.0,
-    ) -> None:
-        self.clients, self.clock, self.sleep = clients, clock, sleep
-        self.poll_interval_s, self.max_poll_interval_s = poll_interval_s, max_poll_interval_s
+    def __init__(self, clients: LambdaClients, effects: Effects) -> None:
+        self.clients, self.effects = clients, effects
 
     def read(self, function: str) -> dict[str, Any]:
+        return self.effects.call("read configuration", lambda: self._read(function))
+
+    def _read(self, function: str) -> dict[str, Any]:
         with aws_call("GetFunctionConfiguration", function):
-            return dict(self.clients.control.get_function_configuration(FunctionName=function))
+            return plain(dict(self.clients.control.get_function_configuration(FunctionName=function)))
 
     def update(self, function: str, runtime: str | None, revision_id: str | None) -> None:
         """Raises ``OpsFailure`` if AWS rejects the change (then nothing changed)."""
         request: dict[str, Any] = {"FunctionName": function, "Runtime": runtime}
         if revision_id:
             request["RevisionId"] = revision_id  # AWS refuses rather than overwrite a concurrent change
-        with aws_call("UpdateFunctionConfiguration", function):
-            self.clients.control.update_function_configuration(**request)
 
-    def wait(self, function: str, deadline: float) -> Observed:
-        """Polls until LastUpdateStatus is Successful or Failed, or the deadline passes."""
-        interval, seen = self.poll_interval_s, Observed("Unknown", None)
-        while True:
-            try:
-                config = self.read(function)
-            except OpsFailure as failure:  # e.g. a throttled read: keep waiting, remember why
-                seen = Observed("Unknown", seen.runtime, seen.revision_id, failure.error.message)
-            else:
-                seen = Observed(
-                    str(config.get("LastUpdateStatus") or "Unknown"),
-                    config.get("Runtime"),
-                    config.get("RevisionId"),
-                    config.get("LastUpdateStatusReason"),
-                )
-                if seen.status in ("Successful", "Failed"):
-                    return seen
-            remaining = deadline - self.clock()
-            if remaining <= 0:
-                return seen
-            self.sleep(min(interval, remaining))
-            interval = min(interval * 1.5, self.max_poll_interval_s)
+        def send() -> None:
+            with aws_call("UpdateFunctionConfiguration", function):
+                self.clients.control.update_function_configuration(**request)
+
+        self.effects.call(f"UpdateFunctionConfiguration Runtime={runtime}", send)
+
+    def wait(self, function: str, what: str) -> Observed:
+        """Polls until LastUpdateStatus is Successful or Failed, or the wait's limit passes."""
+
+        def look() -> tuple[bool, Any]:
+            config = self._read(function)
+            seen = Observed(
+                str(config.get("LastUpdateStatus") or "Unknown"),
+                config.get("Runtime"),
+                config.get("RevisionId"),
+                config.get("LastUpdateStatusReason"),
+            )
+            self.effects.progress(f"{what}: waiting for LastUpdateStatus (now {seen.status})")
+            return seen.status in ("Successful", "Failed"), asdict(seen)
+
+        limit = DURABLE_WAIT_LIMIT_S if self.effects.durable else None
+        _, seen = self.effects.poll(f"wait: {what}", failure_of(look), limit)
+        if "unreadable" in seen:  # the last look failed (e.g. throttled): unknown, say why
+            return Observed("Unknown", None, None, str(seen["unreadable"]))
+        return Observed(**seen)

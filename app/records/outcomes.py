@@ -20,7 +20,7 @@ NAMESPACE = (
 SERVICE = "lambda-ops-mcp"
 METRIC = "UpgradeOutcome"
 ALARMING = frozenset({Outcome.ROLLBACK_FAILED, Outcome.ROLLBACK_REFUSED, Outcome.UNVERIFIED})
-_NOT_COUNTED = frozenset({Outcome.PLANNED, Outcome.REFUSED, Outcome.DECLINED})
+_NOT_COUNTED = frozenset({Outcome.PLANNED, Outcome.REFUSED, Outcome.DECLINED})  # nothing changed
 
 
 def record(result: UpgradeResult) -> None:
