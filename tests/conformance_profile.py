@@ -1,6 +1,6 @@
 """A test-only handler profile: the production server plus the MCP conformance suite's fixtures.
 
-    python -m app.local --handler tests.conformance_profile:handler
+    python -m app.local --handler tests.conformance_profile:handler --worker tests.conformance_tasks:worker
 
 The server is ``app.surface.server.build_server(Settings())`` — the deployed surface, unchanged — with the
 tools, resources, prompts and completion handler the conformance suite's server scenarios call, added on top
@@ -47,6 +47,7 @@ from app.handler import build_handler
 from app.surface.server import build_server
 from app.web.observability import LambdaHandler
 from tests.conformance_input_required import register_input_required_fixtures
+from tests.conformance_tasks import TASK_ONLY, register_task_fixtures
 
 # A 1x1 PNG and a minimal (empty) WAV file.
 PNG_BASE64 = (
@@ -85,12 +86,13 @@ COMPLETIONS = ["paris", "park", "party", "test", "testing", "tester"]
 
 
 def build_conformance_server(settings: Settings | None = None) -> MCPServer:
-    server = build_server(settings or Settings())
+    server = build_server(settings or Settings(), task_only=TASK_ONLY)
     register_fixture_tools(server)
     register_fixture_resources(server)
     register_fixture_prompts(server)
     register_completion(server)
     register_input_required_fixtures(server)
+    register_task_fixtures(server)
     return server
 
 

@@ -176,7 +176,11 @@ def test_priming_is_logged_once_and_not_counted_as_traffic(lifecycle: tuple[dict
     assert len(primed) == 1
     assert primed[0]["priming"][0] == "initialize 200"
     (renewed,) = [x for x in lines if x.get("message") == "renewed after restore"]
-    assert [what.split(" (")[0] for what in renewed["renewed"]] == ["request-state keys", "LambdaOps", "TaskService"]
+    assert [what.split(" (")[0] for what in renewed["renewed"]] == [
+        "request-state keys",
+        "LambdaOps",
+        "TaskService",
+    ]
     requests_logged = [x for x in lines if x.get("message") == "mcp request"]
     assert len(requests_logged) == 3  # the three real requests, none of the priming ones
     counted = [x["Requests"] for x in lines if "_aws" in x and "Requests" in x]

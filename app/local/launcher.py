@@ -35,6 +35,7 @@ class LocalServer:
         self,
         *,
         handler: str | None = None,
+        worker: str | None = None,
         backend: str = "sandbox",
         auth: str | None = None,
         env: Mapping[str, str] | None = None,
@@ -43,6 +44,8 @@ class LocalServer:
         self.args = [sys.executable, "-m", "app.local", "--port", "0", "--backend", backend]
         if handler:
             self.args += ["--handler", handler]
+        if worker:
+            self.args += ["--worker", worker]
         if auth:
             self.args += ["--auth", auth]
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}

@@ -27,6 +27,7 @@ NODE_MODULES = CLIENTS / "node_modules"
 NODE_DEPS = "run `make node-deps` (npm ci in tests/clients)"
 MIN_NODE_MAJOR = 22  # @modelcontextprotocol/conformance and @modelcontextprotocol/inspector 2.x need it
 CONFORMANCE_HANDLER = "tests.conformance_profile:handler"
+CONFORMANCE_WORKER = "tests.conformance_tasks:worker"  # the task worker with the suite's fixture jobs
 # The local gateway's line per request (app/local/server.py): "12:00:00 POST /mcp 200 3.5 ms  tools/list".
 _GATEWAY_LINE = re.compile(
     r"^\d\d:\d\d:\d\d (?P<verb>[A-Z]+) \S+ (?P<status>\d{3}) [\d.]+ ms(?:  (?P<mcp>.+))?$"
@@ -171,8 +172,8 @@ def node_tools(tmp_path_factory: pytest.TempPathFactory) -> NodeTools:
     return NodeTools(node=node, node_version=version, inspector=inspector, conformance=conformance, env=env)
 
 
-def _serve(handler: str | None) -> Iterator[LocalServer]:
-    with LocalServer(handler=handler, ready_timeout=60) as server:
+def _serve(handler: str | None, worker: str | None = None) -> Iterator[LocalServer]:
+    with LocalServer(handler=handler, worker=worker, ready_timeout=60) as server:
         yield server
     if server.returncode != 0:
         tail = "".join(server.output[-40:])
@@ -188,7 +189,7 @@ def lambda_ops_server() -> Iterator[LocalServer]:
 @pytest.fixture(scope="module")
 def conformance_server() -> Iterator[LocalServer]:
     """The same, serving the conformance profile (production server + the suite's fixtures)."""
-    yield from _serve(CONFORMANCE_HANDLER)
+    yield from _serve(CONFORMANCE_HANDLER, CONFORMANCE_WORKER)
 
 
 def gateway_requests(

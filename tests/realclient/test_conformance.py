@@ -84,20 +84,7 @@ _TASKS = (
     "Tasks extension (SEP-2663) not implemented: a task outlives its request, which on Lambda needs durable "
     "task storage and a worker (docs/design.md, 'Tasks on Lambda'); extensions are not scored by the suite"
 )
-UNSCORED_EXTENSIONS: dict[str, str] = {
-    name: _TASKS
-    for name in (
-        "tasks-lifecycle",
-        "tasks-capability-negotiation",
-        "tasks-wire-fields",
-        "tasks-request-state-removal",
-        "tasks-mrtr-input",
-        "tasks-request-headers",
-        "tasks-dispatch-and-envelope",
-        "tasks-required-task-error",
-        "tasks-mrtr-composition",
-    )
-}
+UNSCORED_EXTENSIONS: dict[str, str] = {}
 NOT_APPLICABLE: dict[str, str] = {
     "server-session-lifecycle": "the stateless server issues no Mcp-Session-Id; the suite reports INFO "
     "'lifecycle checks not applicable' (and scores it as passed)",
