@@ -119,10 +119,14 @@ def load(spec: str) -> Callable[..., Any]:
     return handler  # type: ignore[no-any-return]
 
 
-def start(worker: str = DEFAULT_WORKER, port: int = 0) -> tuple[EngineServer, DurableFunctionTestRunner]:
-    """The runner and its server on loopback (serving on a thread is the caller's: ``serve_forever``)."""
+def start(
+    worker: str | Callable[..., Any] = DEFAULT_WORKER, port: int = 0
+) -> tuple[EngineServer, DurableFunctionTestRunner]:
+    """The runner and its server on loopback (serving on a thread is the caller's: ``serve_forever``);
+    ``worker``: ``module:attribute`` or the handler itself."""
+    handler = load(worker) if isinstance(worker, str) else worker
     runner = DurableFunctionTestRunner(
-        handler=load(worker), skip_time=False, execution_timeout=EXECUTION_TIMEOUT_S, invocation_timeout=900
+        handler=handler, skip_time=False, execution_timeout=EXECUTION_TIMEOUT_S, invocation_timeout=900
     )
     server = EngineServer(WebServiceConfig(host=LOOPBACK, port=port, log_level=logging.WARNING), runner)
     return server, runner

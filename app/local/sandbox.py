@@ -142,8 +142,11 @@ def run_child(stdin: IO[bytes], stdout: IO[str]) -> int:
     """The child: start moto, seed it, announce it, serve until stdin closes or a signal arrives."""
     from moto.server import ThreadedMotoServer
 
+    from app.local import slow_updates
     from app.local.seed import seed_account
     from app.local.tasks_table import create_tasks_table
+
+    slow_updates.install()  # updates that take time, as on AWS (moto applies them at once)
 
     stop = threading.Event()
 

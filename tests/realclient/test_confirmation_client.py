@@ -41,9 +41,9 @@ def run(url: str, function: str, action: str) -> tuple[list[str], Any, Any]:
 
 
 def test_the_user_is_asked_and_a_yes_upgrades(lambda_ops_server: LocalServer) -> None:
-    questions, result, detail = run(lambda_ops_server.url, "partner-feed-exporter", "accept")
+    questions, result, detail = run(lambda_ops_server.url, "legacy-checkout-webhook", "accept")
     assert len(questions) == 1
-    assert f"partner-feed-exporter from nodejs16.x to {TARGET}" in questions[0]
+    assert f"legacy-checkout-webhook from nodejs16.x to {TARGET}" in questions[0]
     assert (result["outcome"], result["verified"]) == ("succeeded", True)
     assert detail["runtime"]["runtime"] == TARGET
 
