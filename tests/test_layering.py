@@ -4,6 +4,8 @@ that crosses a layer fails here, not in a review."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,15 +15,46 @@ APP = Path(__file__).resolve().parent.parent / "app"
 # What each package may not import (by module prefix).
 # app/snapstart.py (SnapStart's hooks) sits beside app/handler.py, on top; app/renewal.py imports nothing of
 # the app, so any layer may register what a restore must renew.
+_NO_MCP = (
+    "mcp",
+    "mcp_types",
+    "starlette",
+    "mangum",
+    "jwt",
+    "app.web",
+    "app.surface",
+    "app.auth",
+    "app.handler",
+    "app.snapstart",
+    "app.local",
+)
 FORBIDDEN = {
-    "lambda_ops": (
-        "app.web", "app.surface", "app.handler", "app.snapstart", "app.local", "mcp", "mcp_types", "starlette"
-    ),
+    "lambda_ops": (*_NO_MCP, "app.tasks", "app.worker", "app.records"),
+    # The task worker (a durable function) and what it shares with the server: no MCP SDK, no Starlette,
+    # no sign-in stack — its cold start is a fraction of the server's (test_the_worker_imports_no_mcp).
+    "tasks": (*_NO_MCP, "app.worker"),
+    "records": (*_NO_MCP, "app.worker", "app.tasks"),
+    "worker": _NO_MCP,
     "web": ("app.surface", "app.lambda_ops", "app.handler", "app.snapstart", "app.local"),
     "auth": ("app.web", "app.surface", "app.lambda_ops", "app.handler", "app.snapstart", "app.local"),
     "surface": ("app.web", "app.handler", "app.snapstart", "app.local"),
     "security": ("app.web", "app.surface", "app.lambda_ops", "app.handler", "app.snapstart", "app.local"),
 }  # fmt: skip
+
+
+def test_the_worker_imports_no_mcp_starlette_or_sign_in() -> None:
+    """What the worker's cold start really loads (importing the handler, in a fresh interpreter), not just
+    what its modules name: no MCP SDK, Starlette, Mangum, PyJWT, nor the server's own layers."""
+    code = (
+        "import sys, app.worker.handler; "
+        "print('\\n'.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('mcp', 'mcp_types', 'starlette', 'mangum', 'jwt') or m.startswith(('app.surface', 'app.web', "
+        "'app.auth', 'app.handler')))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=APP.parent, check=True
+    )
+    assert done.stdout.strip() == ""
 
 
 def test_renewal_imports_nothing_of_the_app() -> None:
