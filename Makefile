@@ -101,5 +101,9 @@ bench: venv build
 build-McpFunction:
 	bash scripts/build_lambda.sh "$(ARTIFACTS_DIR)"
 
+# The task worker ships the same artifact; its handler imports only the parts it needs (app/worker).
+build-WorkerFunction:
+	bash scripts/build_lambda.sh "$(ARTIFACTS_DIR)"
+
 clean:
 	rm -rf $(VENV) $(TOOLS) $(CHECKS) .aws-sam $(NODE_DIR)/node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -26,7 +26,9 @@ import json, sys
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 template = yaml_parse(open(sys.argv[1]).read())
-template["Resources"]["McpFunction"]["Properties"]["CodeUri"] = "s3://artifacts/mcp.zip"  # as sam package
+for resource in template["Resources"].values():  # as sam package leaves them
+    if resource["Type"] == "AWS::Serverless::Function":
+        resource["Properties"]["CodeUri"] = "s3://artifacts/function.zip"
 class NoManagedPolicies:
     def load(self): return {}
 print(json.dumps(transform(template, {}, NoManagedPolicies()), default=str))
@@ -58,13 +60,12 @@ def template() -> dict[str, Any]:
 def test_snapstart_on_published_versions_old_versions_deleted(translated: dict[str, Any]) -> None:
     function = translated["McpFunction"]["Properties"]
     assert function["SnapStart"] == {"ApplyOn": "PublishedVersions"}
-    (version,) = of_type(translated, "AWS::Lambda::Version").values()
+    versions = {n: v for n, v in of_type(translated, "AWS::Lambda::Version").items() if n.startswith("Mcp")}
+    ((version_id, version),) = versions.items()
     assert version["DeletionPolicy"] == "Delete"
-    (alias,) = of_type(translated, "AWS::Lambda::Alias").values()
+    alias = translated["McpFunctionAliaslive"]
     assert alias["Properties"]["Name"] == "live"
-    assert alias["Properties"]["FunctionVersion"] == {
-        "Fn::GetAtt": [next(iter(of_type(translated, "AWS::Lambda::Version"))), "Version"]
-    }
+    assert alias["Properties"]["FunctionVersion"] == {"Fn::GetAtt": [version_id, "Version"]}
 
 
 def test_the_api_invokes_the_alias_not_the_unpublished_function(
@@ -109,7 +110,7 @@ def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_every_alarm_notifies_the_topic_and_names_its_runbook_section(template: dict[str, Any]) -> None:
     found = alarms(template)
-    assert len(found) == 7
+    assert len(found) == 9
     anchors = _anchors((ROOT / "docs" / "runbook.md").read_text())
     for name, alarm in found.items():
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], name

@@ -426,6 +426,14 @@ def test_the_boundary_check_catches_a_loosened_execution_role(breakage: Any) -> 
 # those AWS managed policies grant today.
 MANAGED_POLICY_ACTIONS = {
     "AWSLambdaBasicExecutionRole": {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"},
+    # The task worker (DurableConfig): logs, and checkpointing its own executions.
+    "AWSLambdaBasicDurableExecutionRolePolicy": {
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "lambda:CheckpointDurableExecution",
+        "lambda:GetDurableExecutionState",
+    },
     "AWSXrayWriteOnlyAccess": {
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
@@ -437,10 +445,16 @@ MANAGED_POLICY_ACTIONS = {
 
 
 def function_policy_actions() -> set[str]:
-    """Every action template.yaml's McpFunction Policies grant (both branches of each Fn::If)."""
+    """Every action template.yaml's functions' Policies grant (both branches of each Fn::If): the server's
+    and the task worker's roles have the same boundary."""
     template = yaml.load((ROOT / "template.yaml").read_text(), Loader=CfnLoader)
     actions: set[str] = set()
-    for policy in template["Resources"]["McpFunction"]["Properties"]["Policies"]:
+    policies = [
+        policy
+        for name in ("McpFunction", "WorkerFunction")
+        for policy in template["Resources"][name]["Properties"]["Policies"]
+    ]
+    for policy in policies:
         for statement in policy["Statement"]:
             branches = statement["Fn::If"][1:] if "Fn::If" in statement else [statement]
             for branch in branches:
