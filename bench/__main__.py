@@ -12,6 +12,7 @@ from pathlib import Path
 from bench.fake_account import report as output_size_report
 from bench.latency import ROOT, measure
 from bench.snapstart import report as snapstart_report
+from bench.tasks import report as tasks_report
 
 ARTIFACT = ROOT / ".aws-sam" / "build" / "McpFunction"
 HOST_ARTIFACT = ROOT / ".aws-sam" / "bench-host"
@@ -71,9 +72,13 @@ def main() -> None:
         code_dir, runs=runs, calls=calls, cold_tracing_off=ours["cold_s"], cold_tracing_on=traced["cold_s"]
     )
     print()
+    tasks_ok = tasks_report(code_dir, runs=runs, calls=min(calls, 300))
+    print()
     print("output size: bytes an assistant receives to answer 'which functions use deprecated runtimes?'")
     if not output_size_report(int(os.environ.get("BENCH_FUNCTIONS", "1000"))):
         sys.exit("output size target missed")
+    if not tasks_ok:
+        sys.exit("task worker cold-init target missed")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from datetime import date
@@ -96,6 +95,8 @@ def fetch_page(url: str, *, timeout_s: float = 3.0, max_bytes: int = 4 * 1024 * 
     """GET one HTTPS documentation page (used only when the refresh is enabled)."""
     if not url.startswith("https://"):
         raise ValueError(f"refusing to fetch a non-HTTPS URL: {url}")
+    import urllib.request  # only when the refresh is on: not on every cold start
+
     headers = {"User-Agent": "lambda-ops-mcp runtime catalog refresh"}
     request = urllib.request.Request(url, headers=headers)  # noqa: S310 - https checked above
     with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 - https checked above

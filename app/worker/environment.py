@@ -5,23 +5,23 @@ function nor its own)."""
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from botocore.config import Config
-
-from app.config import Settings
 from app.lambda_ops import CatalogProvider, LambdaClients, LambdaOps, WritePolicy
-from app.lambda_ops.clients import boto3_factory
 from app.tasks.model import WorkOrder
 from app.tasks.store import TaskStore
+from app.worker.settings import WorkerSettings
+
+SERVICE = "lambda-ops-mcp"  # the server's service name: one log schema, one metrics namespace
 
 
 @dataclass
 class Environment:
-    settings: Settings
+    settings: WorkerSettings
     store: TaskStore
     clients: LambdaClients
 
@@ -43,14 +43,19 @@ def _dynamodb(clients: LambdaClients) -> Any:
     return clients.client("dynamodb")
 
 
+def configure_logging() -> None:
+    """The worker's lines as the server's: Powertools' JSON logger of the service; audit lines
+    (``lambda-ops-mcp.audit``) and the worker's own (``lambda-ops-mcp.worker``) are its children."""
+    from aws_lambda_powertools import Logger
+
+    Logger(service=SERVICE)
+    logging.getLogger(SERVICE).propagate = False  # Lambda's root handler would write each line twice
+
+
 @cache
 def environment() -> Environment:
-    settings = Settings()
+    configure_logging()
+    settings = WorkerSettings.from_environment()
     clients = LambdaClients()
     store = TaskStore(settings.tasks_table, lambda: _dynamodb(clients))
     return Environment(settings=settings, store=store, clients=clients)
-
-
-def dynamodb_client() -> Any:
-    """A DynamoDB client with the control-plane timeouts (for tests that build their own environment)."""
-    return boto3_factory("dynamodb", Config(connect_timeout=3, read_timeout=8), None)

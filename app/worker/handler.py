@@ -18,7 +18,7 @@ from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python.exceptions import UnrecoverableError
 
 from app.tasks.model import WorkOrder
-from app.worker.environment import Environment, environment
+from app.worker.environment import SERVICE, Environment, environment
 from app.worker.jobs import JOBS, Job
 from app.worker.task import TaskRun, failed
 
@@ -29,6 +29,9 @@ def work(
     event: Mapping[str, Any], context: DurableContext, env: Environment, jobs: Mapping[str, Job]
 ) -> dict[str, Any]:
     order = WorkOrder.model_validate(event)
+    logging.getLogger(SERVICE).info(
+        "task work", extra={"task_id": order.task_id, "tool": order.tool, "replaying": context.is_replaying()}
+    )
     task = TaskRun(order, context, env.store)
     job = jobs.get(order.tool)
     if job is None:

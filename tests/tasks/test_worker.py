@@ -14,7 +14,6 @@ import pytest
 from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
 from moto import mock_aws
 
-from app.config import Settings
 from app.lambda_ops import LambdaClients
 from app.local.tasks_table import TABLE, create_tasks_table
 from app.tasks.model import Caller, Owner, TaskRecord, TaskStatus, WorkOrder, new_task_id
@@ -23,6 +22,7 @@ from app.tasks.store import MAX_RESULT_BYTES, TaskStore
 from app.worker.environment import Environment
 from app.worker.handler import make_handler
 from app.worker.jobs import JOBS, Job
+from app.worker.settings import WorkerSettings
 from app.worker.task import Outcome, TaskRun, completed
 from tests.lambda_ops.helpers import REGION, streaming, stubbed_client
 from tests.lambda_ops.test_upgrade import NAME, poll, start
@@ -60,7 +60,7 @@ def run(
     during: Callable[[DurableFunctionTestRunner, str, str], None] | None = None,
 ) -> tuple[TaskRecord, Any]:
     task_id = new_task(store, tool)
-    env = Environment(Settings(allow_writes=True, tasks_table=TABLE), store, clients or LambdaClients())
+    env = Environment(WorkerSettings(allow_writes=True, tasks_table=TABLE), store, clients or LambdaClients())
     order = WorkOrder(
         task_id=task_id, tool=tool, arguments=arguments or {}, caller=Caller(), requested_at=time.time()
     )

@@ -1,0 +1,37 @@
+"""The worker's settings: the few of ``app.config.Settings`` it uses, read the same way (the same
+``LAMBDA_OPS_*`` variables, comma lists, booleans) without pydantic-settings, whose import is a fifth of the
+worker's cold start (``make bench``). tests/tasks/test_worker_settings.py keeps the two readings equal."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, Field, field_validator
+
+PREFIX = "LAMBDA_OPS_"
+
+
+class WorkerSettings(BaseModel):
+    tasks_table: str = ""
+    allow_writes: bool = False
+    write_function_prefixes: list[str] = Field(default_factory=list)
+    write_tag: str = Field(default="", pattern=r"^$|^\s*[^=\s][^=]*=.*$")
+    runtime_catalog_refresh: bool = False
+
+    @field_validator("write_function_prefixes", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> WorkerSettings:
+        environ = os.environ if environ is None else environ
+        values = {
+            name: environ[PREFIX + name.upper()]
+            for name in cls.model_fields
+            if PREFIX + name.upper() in environ
+        }
+        return cls.model_validate(values)
