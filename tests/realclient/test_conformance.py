@@ -8,8 +8,9 @@ extension scenarios). Every scenario must pass, except:
 
 - EXPECTED_FAILURES: what a stateless server answering with JSON (no session, no SSE stream, no channel
   back to the client) cannot do, each with its reason;
-- UNSCORED_EXTENSIONS: the Tasks extension (SEP-2663), not implemented (docs/design.md says what tasks on
-  Lambda would need); the suite does not score extensions either;
+- nothing else: the Tasks extension's scenarios (SEP-2663, unscored by the suite) must all pass — against
+  the suite's task fixtures run as real tasks (tests/conformance_tasks.py: records in the sandbox's DynamoDB,
+  the work in the durable worker run by the durable SDK's local runner);
 - NOT_APPLICABLE: scenarios whose only checks are INFO/SKIPPED by the suite's own verdict.
 
 Each list is checked both ways: a new failure fails this test, and so does a listed scenario that starts
@@ -44,12 +45,16 @@ _INPUT_REQUIRED = {f"input-required-result-{name}" for name in (
     "basic-elicitation", "basic-sampling", "basic-list-roots", "request-state", "multiple-input-requests",
     "multi-round", "missing-input-response", "non-tool-request", "result-type", "unsupported-methods",
     "tampered-state", "capability-check", "ignore-extra-params", "validate-input")}  # fmt: skip
+# The Tasks extension's scenarios (the suite skips tasks-status-notifications: NOT_APPLICABLE).
+TASKS = {f"tasks-{name}" for name in (
+    "lifecycle", "capability-negotiation", "wire-fields", "request-state-removal", "mrtr-input",
+    "request-headers", "dispatch-and-envelope", "required-task-error", "mrtr-composition")}  # fmt: skip
 # What each requirement run must have run (and passed, unless listed below): the point of running it.
 MUST_RUN = {
     "2026-07-28": {"server-stateless", "http-header-validation", "http-custom-header-server-validation",
                    "json-schema-2020-12", "sep-2164-resource-not-found", "caching", *_INPUT_REQUIRED},
     "2025-11-25": {"server-initialize", "tools-list", "json-schema-2020-12", "dns-rebinding-protection"},
-    "all": set(),
+    "all": TASKS,
 }  # fmt: skip
 
 _NO_BACK_CHANNEL = (
@@ -80,11 +85,6 @@ EXPECTED_FAILURES: dict[str, str] = {
     "resources-unsubscribe": _NO_SUBSCRIPTIONS,
 }
 
-_TASKS = (
-    "Tasks extension (SEP-2663) not implemented: a task outlives its request, which on Lambda needs durable "
-    "task storage and a worker (docs/design.md, 'Tasks on Lambda'); extensions are not scored by the suite"
-)
-UNSCORED_EXTENSIONS: dict[str, str] = {}
 NOT_APPLICABLE: dict[str, str] = {
     "server-session-lifecycle": "the stateless server issues no Mcp-Session-Id; the suite reports INFO "
     "'lifecycle checks not applicable' (and scores it as passed)",
@@ -170,7 +170,7 @@ def test_conformance_server_scenarios(
     missing = sorted((set(listed) | MUST_RUN[run]) - set(results))
     assert not missing, f"scenarios that recorded no results: {missing}\n{log}"
 
-    excused = {**EXPECTED_FAILURES, **UNSCORED_EXTENSIONS}
+    excused = dict(EXPECTED_FAILURES)
     if run == "2026-07-28":
         excused.pop("server-sse-multiple-streams")
     inapplicable = {name for name, scenario in results.items() if scenario.not_applicable}
