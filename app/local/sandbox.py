@@ -115,6 +115,23 @@ def clients(endpoint_url: str) -> tuple[Any, Any]:
     )
 
 
+def seed_health_data(endpoint_url: str) -> None:
+    """Metrics and logs for get-function-health and the ranked audit (app/local/seed_health.py)."""
+    import boto3
+
+    from app.local.seed_health import seed_health
+
+    session = boto3.session.Session(
+        aws_access_key_id=CREDENTIALS["aws_access_key_id"],
+        aws_secret_access_key=CREDENTIALS["aws_secret_access_key"],
+        region_name=REGION,
+    )
+    seed_health(
+        session.client("cloudwatch", endpoint_url=endpoint_url),
+        session.client("logs", endpoint_url=endpoint_url),
+    )
+
+
 def configure_moto(endpoint_url: str) -> None:
     """Invoke without Docker: moto then echoes the payload instead of running the code."""
     request = urllib.request.Request(  # noqa: S310 - our own loopback http URL
@@ -131,7 +148,10 @@ def run_child(stdin: IO[bytes], stdout: IO[str]) -> int:
     """The child: start moto, seed it, announce it, serve until stdin closes or a signal arrives."""
     from moto.server import ThreadedMotoServer
 
+    from app.local import moto_patches
     from app.local.seed import seed_account
+
+    moto_patches.apply()  # CloudWatch percentiles (app/local/moto_patches.py)
 
     stop = threading.Event()
 
@@ -149,6 +169,7 @@ def run_child(stdin: IO[bytes], stdout: IO[str]) -> int:
         configure_moto(url)
         started = time.perf_counter()
         count = seed_account(*clients(url))
+        seed_health_data(url)
         seeded = time.perf_counter() - started
         print(
             json.dumps({"endpoint_url": url, "functions": count, "seed_seconds": round(seeded, 3)}),
