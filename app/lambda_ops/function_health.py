@@ -2,8 +2,9 @@
 7-day baseline, the anomalies found, and its recent error lines.
 
 AWS calls: ``GetFunctionConfiguration`` (the version's timeout and log group — and its environment values,
-used only to redact log lines, never returned), ``GetAlias`` for an alias (the versions it routes to), one
-``GetMetricData``, then the log search (``recent_errors``) unless the window had no invocation at all.
+used only to redact log lines, never returned), ``GetAlias`` for an alias (the versions it routes to) or
+``ListAliases`` for a version (the aliases routing to it: their invocations of it are counted under the
+alias), one ``GetMetricData``, then the log search (``recent_errors``) unless the window had no invocation.
 """
 
 from __future__ import annotations
@@ -16,15 +17,26 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from app.lambda_ops.errors import aws_call, invalid
-from app.lambda_ops.health import MAX_WINDOW, Anomaly, Stats, VersionSplit, anomalies, measure, window_bounds
+from app.lambda_ops.health import (
+    MAX_WINDOW,
+    Anomaly,
+    RouteSplit,
+    Stats,
+    VersionSplit,
+    anomalies,
+    measure,
+    window_bounds,
+)
 from app.lambda_ops.metrics import dimensions_for
 from app.lambda_ops.recent_errors import LogSearch, RecentErrors, log_group_of, not_searched
 from app.lambda_ops.redact import Redactor
+from app.lambda_ops.versions import weights_of
 
 DEFAULT_WINDOW_MINUTES = 60
 MAX_WINDOW_MINUTES = int(MAX_WINDOW.total_seconds() // 60)
 _ALIAS = re.compile(r"^(?!^[0-9]+$)[a-zA-Z0-9_-]{1,128}$")
 _VERSION = re.compile(r"^[0-9]{1,10}$")
+MAX_VIA_ALIASES = 10  # a version's aliases whose series are added (13 queries each)
 
 Status = Literal["anomalous", "ok", "no_recent_traffic", "idle"]
 
@@ -55,7 +67,13 @@ class FunctionHealth(BaseModel):
     baseline: Stats = Field(description="Every metric over the 7 days before the window.")
     versions: list[VersionSplit] = Field(
         default_factory=list,
-        description="For an alias: invocations and errors per version it routes to (ExecutedVersion).",
+        description="For a weighted alias: invocations and errors per version it routes to "
+        "(ExecutedVersion).",
+    )
+    routes: list[RouteSplit] = Field(
+        default_factory=list,
+        description="For a version that aliases route to: its invocations and errors by route (its own ARN, "
+        "each alias); the totals above add them up.",
     )
     timeout_s: int | None = Field(description="The function's (version's) timeout, for near_timeout.")
     recent_errors: RecentErrors = Field(
@@ -102,6 +120,7 @@ def read_function_health(
     calls = 1
     function = str(config.get("FunctionName") or name)
     versions: list[str] = []
+    via_aliases: list[str] = []
     if qualifier and not _VERSION.match(qualifier):
         with aws_call("GetAlias", target):
             alias = control.get_alias(FunctionName=function, Name=qualifier)
@@ -110,9 +129,12 @@ def read_function_health(
         versions = [str(alias["FunctionVersion"]), *sorted(weights)]
     elif qualifier:
         versions = [qualifier]
+        via_aliases = _aliases_routing_to(control, function, qualifier)
+        calls += 1
     start, end = window_bounds(now, window_minutes)
     # Per executed version only for a weighted alias: with one version the split repeats the alias's numbers.
-    measured = measure(cloudwatch, function, qualifier, start, end, versions if len(versions) > 1 else ())
+    split = versions if len(versions) > 1 else ()
+    measured = measure(cloudwatch, function, qualifier, start, end, split, via_aliases)
     calls += measured.calls
     timeout = config.get("Timeout")
     found = anomalies(measured, int(timeout) if timeout else None)
@@ -156,7 +178,16 @@ def read_function_health(
         window=window,
         baseline=base,
         versions=measured.versions,
+        routes=measured.routes,
         timeout_s=int(timeout) if timeout else None,
         recent_errors=recent,
         aws_calls=calls,
     )
+
+
+def _aliases_routing_to(control: Any, function: str, version: str) -> list[str]:
+    """The aliases (of the first page of 50) that send some of their traffic to ``version``."""
+    with aws_call("ListAliases", function):
+        response = control.list_aliases(FunctionName=function, MaxItems=50)
+    routing = [str(a["Name"]) for a in response.get("Aliases", []) if version in weights_of(a)]
+    return sorted(routing)[:MAX_VIA_ALIASES]

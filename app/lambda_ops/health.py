@@ -11,7 +11,7 @@ it to its result, and a later caller (a durable worker) can ask again when the d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -105,6 +105,14 @@ class VersionSplit(BaseModel):
     error_rate: float | None = Field(description="errors / invocations; null: no invocations.")
 
 
+class RouteSplit(BaseModel):
+    """For a version: how its invocations reached it (its own ARN, or an alias routing to it)."""
+
+    via: str = Field(description="'version' (invoked by its own qualified ARN) or the alias's name.")
+    invocations: int = Field(description="Invocations in the window by that route.")
+    errors: int = Field(description="Errors in the window by that route.")
+
+
 class Anomaly(BaseModel):
     kind: str = Field(
         description="errors_up, throttles, latency_up, near_timeout, traffic_drop, traffic_surge, "
@@ -134,6 +142,7 @@ class Measured:
     baseline: Stats
     versions: list[VersionSplit]
     calls: int
+    routes: list[RouteSplit] = field(default_factory=list)
 
     @property
     def expected(self) -> float:
@@ -149,14 +158,26 @@ def measure(
     window_start: datetime,
     window_end: datetime,
     versions: list[str] | tuple[str, ...] = (),
+    via_aliases: list[str] | tuple[str, ...] = (),
 ) -> Measured:
     """One GetMetricData call: the core and other metrics of the function (or qualifier), for the window and
-    the 7 days before it; with ``versions`` (an alias's), invocations and errors per executed version."""
-    dims = dimensions_for(name, qualifier)
-    queries = [MetricQuery(key, metric, stat, dims) for key, metric, stat in _CORE]
-    queries += [
-        MetricQuery(f"other{i}", metric, stat, dims) for i, (metric, stat) in enumerate(OTHER_METRICS)
-    ]
+    the 7 days before it; with ``versions`` (an alias's), invocations and errors per executed version.
+
+    ``via_aliases`` (a version's): the aliases routing to it. Lambda counts an invocation through an alias
+    under the alias's ``Resource`` (split by ``ExecutedVersion``), not under the version's own ``Resource``,
+    so a version's series are its own plus its ``ExecutedVersion`` series under each of those aliases:
+    counts are added, maxima and percentiles take the highest series (a percentile of merged series cannot
+    be computed without the raw values; the highest is an upper bound)."""
+    sources = [dimensions_for(name, qualifier)]
+    if qualifier is not None:
+        sources += [dimensions_for(name, alias, qualifier) for alias in via_aliases]
+    queries: list[MetricQuery] = []
+    for j, dims in enumerate(sources):
+        queries += [MetricQuery(f"s{j}_{key}", metric, stat, dims) for key, metric, stat in _CORE]
+        queries += [
+            MetricQuery(f"s{j}_other{i}", metric, stat, dims)
+            for i, (metric, stat) in enumerate(OTHER_METRICS)
+        ]
     for i, version in enumerate(versions):
         executed = dimensions_for(name, qualifier, version)
         queries += [
@@ -169,9 +190,12 @@ def measure(
         key: split(points, window_start) for key, points in series.items()
     }
 
+    def side_values(key: str, side: int) -> list[float]:
+        return sides.get(key, ([], []))[side]
+
     def stats(side: int, start: datetime, end: datetime) -> Stats:
         def values(key: str) -> list[float]:
-            return sides.get(key, ([], []))[side]
+            return [v for j in range(len(sources)) for v in side_values(f"s{j}_{key}", side)]
 
         def count(key: str) -> int:
             return round(sum(values(key)))
@@ -203,15 +227,26 @@ def measure(
 
     splits = []
     for i, version in enumerate(versions):
-        invoked = round(sum(sides.get(f"v{i}_invocations", ([], []))[1]))
-        failed = round(sum(sides.get(f"v{i}_errors", ([], []))[1]))
+        invoked = round(sum(side_values(f"v{i}_invocations", 1)))
+        failed = round(sum(side_values(f"v{i}_errors", 1)))
         rate = failed / invoked if invoked else None
         splits.append(VersionSplit(version=version, invocations=invoked, errors=failed, error_rate=rate))
+    routes = []
+    if len(sources) > 1:
+        for j, via in enumerate(["version", *via_aliases]):
+            routes.append(
+                RouteSplit(
+                    via=via,
+                    invocations=round(sum(side_values(f"s{j}_invocations", 1))),
+                    errors=round(sum(side_values(f"s{j}_errors", 1))),
+                )
+            )
     return Measured(
         window=stats(1, window_start, window_end),
         baseline=stats(0, baseline_start, window_start),
         versions=splits,
         calls=calls,
+        routes=routes,
     )
 
 

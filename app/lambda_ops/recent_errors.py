@@ -161,6 +161,7 @@ class LogSearch:
 
     def _insights(self, deadline: float) -> tuple[list[ErrorLine] | None, str]:
         """The lines, or None and why Insights gave no answer (then the fallback runs)."""
+        self.calls += 1  # attempted calls: a refused one is an AWS call too
         with aws_call("StartQuery", service="logs"):
             started = self.logs.start_query(
                 logGroupName=self.group,
@@ -169,13 +170,12 @@ class LogSearch:
                 queryString=insights_query(self.versions),
                 limit=INSIGHTS_LIMIT,
             )
-        self.calls += 1
         query_id = started["queryId"]
         wait_until = min(deadline - 2.0, self.clock() + INSIGHTS_WAIT_S)
         while True:
+            self.calls += 1
             with aws_call("GetQueryResults", service="logs"):
                 response = self.logs.get_query_results(queryId=query_id)
-            self.calls += 1
             status = response.get("status")
             if status == "Complete":
                 return self._rows(response.get("results") or []), ""
@@ -187,10 +187,10 @@ class LogSearch:
             self.sleep(POLL_S)
 
     def _stop(self, query_id: str) -> None:
+        self.calls += 1
         try:
             with aws_call("StopQuery", service="logs"):
                 self.logs.stop_query(queryId=query_id)
-            self.calls += 1
         except OpsFailure:
             pass  # it finished meanwhile or cannot be stopped: it ends on its own, within Insights' limits
 
@@ -224,9 +224,9 @@ class LogSearch:
             }
             if token:
                 request["nextToken"] = token
+            self.calls += 1
             with aws_call("FilterLogEvents", service="logs"):
                 response = self.logs.filter_log_events(**request)
-            self.calls += 1
             for event in response.get("events") or []:
                 message, stream = str(event.get("message") or ""), str(event.get("logStreamName") or "")
                 if is_error_line(message) and _stream_wanted(stream, self.versions):

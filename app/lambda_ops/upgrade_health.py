@@ -14,21 +14,27 @@ from datetime import datetime
 from app.lambda_ops.clients import LambdaClients
 from app.lambda_ops.errors import OpsFailure
 from app.lambda_ops.health import health_since, unavailable
-from app.lambda_ops.upgrade.plan import UpgradeResult
+from app.lambda_ops.upgrade.plan import Outcome, UpgradeResult
 
 CALL_LIMIT_S = 27.0  # the tool call must end inside the function's 29 s timeout
 MIN_LEFT_S = 2.0
 READ_TIMEOUT_S = 5.0
+# Nothing of the change is live after these: the function is on its previous runtime.
+_NOT_LIVE = {Outcome.FAILED, Outcome.ROLLED_BACK}
 
 
 def attach_health(
     result: UpgradeResult, clients: LambdaClients, since: datetime, now: datetime, elapsed_s: float
 ) -> UpgradeResult:
-    """``result`` with ``health`` set when the upgrade changed something (not a dry run, steps taken)."""
-    if result.dry_run or not result.steps:
+    """``result`` with ``health`` set when the upgrade changed something that is still live (not a dry run,
+    steps taken, neither failed nor rolled back)."""
+    if result.dry_run or not result.steps or result.outcome in _NOT_LIVE:
         return result
-    moved = result.alias is not None and result.alias.version_after is not None
-    qualifier = result.alias.name if moved and result.alias is not None else None
+    # Shipped through an alias that now serves the published version: that alias's traffic is the change's.
+    alias = result.alias
+    moved = alias is not None and alias.published_version is not None
+    moved = moved and alias is not None and alias.version_after == alias.published_version
+    qualifier = alias.name if alias is not None and moved else None
     left = CALL_LIMIT_S - elapsed_s
     if left < MIN_LEFT_S:
         result.health = unavailable(

@@ -6,7 +6,8 @@ Timestamps are relative to the moment of seeding (the sandbox starts fresh with 
   and slower; its weighted alias ``prod`` shows the spike on version 2, not on version 1; its log group holds
   the error lines — one carries the function's own (fake) Stripe key, which the tool redacts;
 - ``orders-api-prod``: busy and quiet as a whole and through alias ``prod`` (version 2), while alias
-  ``staging`` (version 3, the new runtime) fails since 45 minutes;
+  ``staging`` (version 3, the new runtime) fails since 45 minutes; versions 2 and 3 are reached only through
+  those aliases (``ExecutedVersion`` series), so ``qualifier=3`` finds staging's failures by route;
 - ``image-thumbnail-generator``: invoked asynchronously (S3), dropping events in the last hour;
 - ``cart-service-prod``: quiet and healthy;
 - ``coupon-validator-v1`` and most other old-runtime functions: idle (no metrics at all);
@@ -75,7 +76,9 @@ def seed_health(cloudwatch: Any, logs: Any, now: datetime | None = None) -> int:
     )
     data += _series("orders-api-prod", None, Shape(1020, 0.001, 90, 1030, 0.0045, 95), now, rng)
     data += _series("orders-api-prod", "prod", Shape(1000, 0.001, 90), now, rng)
+    data += _series("orders-api-prod", "prod", Shape(1000, 0.001, 90), now, rng, executed="2")
     data += _series("orders-api-prod", "staging", Shape(20, 0.0, 95, 30, 0.15, 140), now, rng)
+    data += _series("orders-api-prod", "staging", Shape(20, 0.0, 95, 30, 0.15, 140), now, rng, executed="3")
     data += _series("cart-service-prod", None, Shape(240, 0.0005, 40), now, rng)
     data += _series("image-thumbnail-generator", None, Shape(60, 0.01, 2400), now, rng)
     data += _async("image-thumbnail-generator", now)
@@ -133,10 +136,9 @@ def _series(
 
         data.append(datum("Invocations", Value=invocations, Unit="Count"))
         data.append(datum("Errors", Value=errors, Unit="Count"))
-        if executed is None:  # per executed version: invocations and errors only
-            spread = [duration * f for f in (0.5, 0.8, 1.0, 1.3, 2.5 if spiking else 1.8)]
-            data.append(datum("Duration", Values=[round(v, 1) for v in spread], Unit="Milliseconds"))
-            data.append(datum("ConcurrentExecutions", Value=max(1, round(per_hour / 60)), Unit="Count"))
+        spread = [duration * f for f in (0.5, 0.8, 1.0, 1.3, 2.5 if spiking else 1.8)]
+        data.append(datum("Duration", Values=[round(v, 1) for v in spread], Unit="Milliseconds"))
+        data.append(datum("ConcurrentExecutions", Value=max(1, round(per_hour / 60)), Unit="Count"))
     return data
 
 
