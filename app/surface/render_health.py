@@ -53,8 +53,9 @@ def health(result: FunctionHealth) -> str:
             errors.pop(-2)
         if len(text().encode()) > MAX_TEXT_BYTES:
             errors = [errors[0], errors[-1]]
-    while len(text().encode()) > MAX_TEXT_BYTES and len(head) > 1 and head[1].startswith("- "):
-        head.pop(1)  # the least important anomaly last in the list: all are in the structured content
+    anomalies = [i for i, line in enumerate(head) if line.startswith("- ")]
+    while len(text().encode()) > MAX_TEXT_BYTES and len(anomalies) > 1:
+        head.pop(anomalies.pop())  # the last listed first (errors lead): all are in the structured content
     return text()
 
 
