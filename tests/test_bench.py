@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench import latency, snapstart
+from bench import health, latency, snapstart
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,3 +20,19 @@ def test_the_snapstart_probe_serves_after_a_simulated_restore() -> None:
 def test_the_latency_probe_serves_signed_out_as_the_bench_runs_it() -> None:
     measured = latency.probe("app.handler", "handler", 2, None)
     assert len(measured["warm"]) == 2  # type: ignore[arg-type]
+
+
+def test_the_health_probes_measure_what_the_answers_report() -> None:
+    """get-function-health once per case (the probe itself checks the AWS calls it counted against the
+    answer's aws_calls) and the ranked audit on a small fake account."""
+    cases = {case["case"]: case for case in health.health_probe()}
+    assert cases["checkout-session-handler"]["status"] == "anomalous"
+    assert cases["coupon-validator-v1"]["status"] == "idle"
+    assert all(case["metric_calls"] == 1 for case in cases.values())
+    assert cases["coupon-validator-v1"]["calls"] == [
+        "lambda:GetFunctionConfiguration",
+        "cloudwatch:GetMetricData",
+    ]
+    ranked = health.ranked_audit(60)
+    assert ranked["metric_calls"] == 1
+    assert ranked["ranked_bytes"] > ranked["plain_bytes"]

@@ -8,7 +8,13 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Literal, TypeVar
 
-from app.lambda_ops.audit import DEFAULT_NAMES_PER_GROUP, DEFAULT_ROUTES, RuntimeAudit, audit_runtimes
+from app.lambda_ops.audit import (
+    AUDIT_SECONDS,
+    DEFAULT_NAMES_PER_GROUP,
+    DEFAULT_ROUTES,
+    RuntimeAudit,
+    audit_runtimes,
+)
 from app.lambda_ops.clients import LambdaClients
 from app.lambda_ops.detail import FunctionDetail, get_function_detail
 from app.lambda_ops.errors import OpsError, OpsFailure, aws_call, invalid
@@ -28,6 +34,10 @@ from app.lambda_ops.upgrade_health import attach_health
 from app.lambda_ops.versions import AliasRoute
 
 T = TypeVar("T")
+# The ranked audit (rank_by): its scan gets RANK_RESERVE_S less of AUDIT_SECONDS, left to the ranking's
+# GetMetricData calls (none started after AUDIT_SECONDS, each given up after RANK_READ_S): inside 29 s.
+RANK_RESERVE_S = 5.0
+RANK_READ_S = 4.0
 
 
 def utc_today() -> date:
@@ -144,13 +154,22 @@ class LambdaOps:
         if rank_by not in (None, "invocations"):
             return invalid(f"rank_by must be 'invocations' or omitted, got '{rank_by}'.").error
 
+        entered = self.clock()
+
         def ranker(
             old: Mapping[str | None, Sequence[str]],
             statuses: Mapping[str | None, RuntimeStatus],
             routes: list[AliasRoute],
         ) -> TrafficRanking:
+            # Within the tool call's time: a client that gives up quickly, no call started after the limit.
+            deadline = (self.clock, entered + AUDIT_SECONDS)
+
+            def read(names: list[str]) -> Traffic:
+                cloudwatch = self.clients.client_within("cloudwatch", RANK_READ_S)
+                return read_traffic(cloudwatch, names, DEFAULT_DAYS, self.now(), deadline=deadline)
+
             try:
-                return rank(old, statuses, routes, lambda names: self._traffic(names, DEFAULT_DAYS))
+                return rank(old, statuses, routes, read)
             except OpsFailure as failure:  # the audit stands without its ranking
                 return not_ranked(failure.error.message)
 
@@ -163,6 +182,7 @@ class LambdaOps:
                 names_per_group=names_per_group,
                 routes_limit=routes_limit,
                 clock=self.clock,
+                budget_s=AUDIT_SECONDS - RANK_RESERVE_S if rank_by else AUDIT_SECONDS,
                 ranker=ranker if rank_by else None,
             )
 

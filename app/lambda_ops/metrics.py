@@ -11,12 +11,12 @@ version that ran them (a weighted alias routes to two). CloudWatch matches the d
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.lambda_ops.errors import aws_call
+from app.lambda_ops.errors import ErrorKind, OpsError, OpsFailure, aws_call
 
 NAMESPACE = "AWS/Lambda"
 MAX_QUERIES = 500  # GetMetricData's limit per call
@@ -73,10 +73,19 @@ def ceil_minute(moment: datetime) -> datetime:
 
 
 def get_metric_data(
-    cloudwatch: Any, queries: Iterable[MetricQuery], start: datetime, end: datetime, period_s: int
+    cloudwatch: Any,
+    queries: Iterable[MetricQuery],
+    start: datetime,
+    end: datetime,
+    period_s: int,
+    *,
+    deadline: tuple[Callable[[], float], float] | None = None,
 ) -> tuple[Series, int]:
     """(datapoints per query id, oldest first; the number of GetMetricData calls made). A query without
-    datapoints is absent or empty: Lambda publishes most metrics only when they are non-zero."""
+    datapoints is absent or empty: Lambda publishes most metrics only when they are non-zero.
+
+    ``deadline`` (clock, moment): no call is started after it — the read fails whole (a timeout) rather
+    than answer for some queries only, since a missing query would read as zero."""
     queries = list(queries)
     series: Series = defaultdict(list)
     calls = 0
@@ -84,6 +93,15 @@ def get_metric_data(
         chunk = [q.request(period_s) for q in queries[offset : offset + MAX_QUERIES]]
         token: str | None = None
         for _ in range(MAX_PAGES):
+            if deadline is not None and deadline[0]() >= deadline[1]:
+                raise OpsFailure(
+                    OpsError(
+                        kind=ErrorKind.TIMEOUT,
+                        message=f"no time left for the metrics after {calls} GetMetricData calls",
+                        retryable=True,
+                        operation="GetMetricData",
+                    )
+                )
             request: dict[str, Any] = {
                 "MetricDataQueries": chunk,
                 "StartTime": start,

@@ -16,8 +16,8 @@ from app.lambda_ops.runtimes import RuntimeStatus, severity
 from app.lambda_ops.traffic import DEFAULT_DAYS, Traffic
 from app.lambda_ops.versions import AliasRoute
 
-DEFAULT_RANKED = 15
-IDLE_NAMED = 15
+DEFAULT_RANKED = 10
+IDLE_NAMED = 10
 
 
 class RankedFunction(BaseModel):

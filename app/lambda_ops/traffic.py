@@ -4,6 +4,7 @@ queries a call. For ordering functions by how much they serve (the audit's ranki
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,7 +28,15 @@ class Traffic(BaseModel):
     calls: int = Field(description="GetMetricData calls made (500 functions a call).")
 
 
-def read_traffic(cloudwatch: Any, functions: list[str], days: int, now: datetime) -> Traffic:
+def read_traffic(
+    cloudwatch: Any,
+    functions: list[str],
+    days: int,
+    now: datetime,
+    *,
+    deadline: tuple[Callable[[], float], float] | None = None,
+) -> Traffic:
+    """``deadline`` (clock, moment): fail whole (a timeout) rather than start a call after it."""
     if not 1 <= days <= MAX_DAYS:
         raise invalid(f"days must be between 1 and {MAX_DAYS}, got {days}.")
     names = list(dict.fromkeys(f for f in functions if f))
@@ -38,6 +47,10 @@ def read_traffic(cloudwatch: Any, functions: list[str], days: int, now: datetime
     end = ceil_minute(now).replace(minute=0) + timedelta(hours=1)
     start = end - timedelta(days=days)
     queries = [MetricQuery(f"f{i}", "Invocations", "Sum", dimensions_for(n)) for i, n in enumerate(names)]
-    series, calls = get_metric_data(cloudwatch, queries, start, end, days * 86400) if names else ({}, 0)
+    series, calls = (
+        get_metric_data(cloudwatch, queries, start, end, days * 86400, deadline=deadline)
+        if names
+        else ({}, 0)
+    )
     counts = {name: round(sum(value for _, value in series.get(f"f{i}", []))) for i, name in enumerate(names)}
     return Traffic(days=days, start=start, end=end, invocations=counts, calls=calls)

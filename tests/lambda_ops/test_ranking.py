@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from app.lambda_ops import ErrorKind, LambdaClients, LambdaOps, OpsError, RuntimeAudit
 from app.lambda_ops.ranking import rank
 from app.lambda_ops.runtimes import RuntimeStatus
@@ -111,3 +113,59 @@ def test_an_alias_serving_a_worse_runtime_than_latest_is_the_one_ranked() -> Non
         RuntimeStatus.BLOCKED,
     )
     assert ranking.idle == ["cron"]
+
+
+def test_the_ranking_has_its_share_of_the_call_and_no_more() -> None:
+    """With rank_by the scan gets RANK_RESERVE_S less (its note says 15 s, not 20 s); no GetMetricData call
+    starts after AUDIT_SECONDS — the ranking is then missing, said so, never partial (a function not read
+    would pass for idle)."""
+    from app.lambda_ops.audit import AUDIT_SECONDS
+    from app.lambda_ops.facade import RANK_RESERVE_S
+    from tests.lambda_ops.helpers import FakeClock, configuration, ops_for, stubbed_client
+
+    client, stubber = stubbed_client()
+    clock = FakeClock()
+    client.meta.events.register("before-parameter-build.lambda.ListFunctions", lambda **_: clock.advance(11))
+    for i in range(2):
+        stubber.add_response(
+            "list_functions", {"Functions": [configuration(f"f{i}", "java8")], "NextMarker": f"m{i}"}
+        )
+
+    class Slow:
+        calls = 0
+
+        def get_metric_data(self, **_: Any) -> Any:
+            self.calls += 1
+            clock.advance(AUDIT_SECONDS)  # as if CloudWatch took the rest of the call
+            return {"MetricDataResults": []}
+
+    ops = ops_for(client, clock=clock)
+    slow = Slow()
+    ops.clients = LambdaClients.of(client, cloudwatch=slow)
+    result = audit(ops.audit_runtimes(rank_by="invocations"))
+    assert result.note is not None
+    assert f"could be read in {AUDIT_SECONDS - RANK_RESERVE_S:.0f} s" in result.note
+    assert result.ranking is not None
+    assert slow.calls == 0  # the scan took 22 s (two pages of 11 s): past 20 s, no metric call starts
+    assert result.ranking.note == "Not ranked: no time left for the metrics after 0 GetMetricData calls"
+
+
+def test_read_traffic_fails_whole_rather_than_answer_for_some() -> None:
+    from app.lambda_ops.errors import OpsFailure
+    from app.lambda_ops.traffic import read_traffic
+    from tests.lambda_ops.helpers import FakeClock
+
+    clock = FakeClock()
+
+    class Paced:
+        def get_metric_data(self, MetricDataQueries: list[Any], **_: Any) -> Any:
+            clock.advance(3)
+            return {
+                "MetricDataResults": [
+                    {"Id": q["Id"], "Timestamps": [], "Values": []} for q in MetricDataQueries
+                ]
+            }
+
+    names = [f"fn-{i}" for i in range(1200)]  # three calls of 500
+    with pytest.raises(OpsFailure, match=r"^no time left for the metrics after 2 GetMetricData calls$"):
+        read_traffic(Paced(), names, 30, TODAY_START, deadline=(clock, clock() + 5))
