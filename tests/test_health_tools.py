@@ -102,6 +102,10 @@ def test_quiet_idle_and_per_alias(moto_health: HealthAccount) -> None:
     }
     prod = call(moto_health, "get-function-health", {"name": "checkout-session-handler", "qualifier": "prod"})
     assert "By version (alias routing): version 2:" in text(prod)
+    by_number = call(moto_health, "get-function-health", {"name": "orders-api-prod", "qualifier": 3})
+    assert by_number.structured_content is not None  # a version as a JSON number (the Inspector CLI sends 3)
+    assert by_number.structured_content["qualifier"] == "3"
+    assert "alias staging:" in text(by_number)
 
 
 @pytest.mark.parametrize(

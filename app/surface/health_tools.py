@@ -7,7 +7,7 @@ from typing import Annotated
 
 from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from app.lambda_ops import LambdaOps
 from app.lambda_ops.function_health import DEFAULT_WINDOW_MINUTES, MAX_WINDOW_MINUTES, FunctionHealth
@@ -35,6 +35,7 @@ def register_health_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> No
         name: FunctionName,
         qualifier: Annotated[
             str | None,
+            BeforeValidator(_version_number_as_text),
             Field(
                 max_length=128,
                 description="An alias (prod) or a version number (7) to measure alone; omit for the whole "
@@ -53,3 +54,8 @@ def register_health_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> No
     ) -> Annotated[CallToolResult, FunctionHealth]:
         outcome = ops().function_health(name, qualifier=qualifier, window_minutes=window)
         return result(outcome, render_health.health)
+
+
+def _version_number_as_text(value: object) -> object:
+    """A version passed as a JSON number (7, as clients and models do) is the qualifier "7"."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
