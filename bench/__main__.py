@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from bench.fake_account import report as output_size_report
+from bench.health import report as health_report
 from bench.latency import ROOT, measure
 from bench.snapstart import report as snapstart_report
 from bench.tasks import report as tasks_report
@@ -77,6 +78,12 @@ def main() -> None:
     print("output size: bytes an assistant receives to answer 'which functions use deprecated runtimes?'")
     if not output_size_report(int(os.environ.get("BENCH_FUNCTIONS", "1000"))):
         sys.exit("output size target missed")
+    print()
+    print(
+        "function health: bytes and AWS calls of get-function-health (sandbox data), the ranked audit's bytes"
+    )
+    if not health_report(int(os.environ.get("BENCH_FUNCTIONS", "1000"))):
+        sys.exit("ranked audit output size target missed")
     if not tasks_ok:
         sys.exit("task worker cold-init target missed")
 

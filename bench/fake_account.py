@@ -264,9 +264,12 @@ def raw_pages(client: Any, **extra: str) -> Iterator[dict[str, Any]]:
             return
 
 
-def tool_call_bytes(client: Any, tool: str, arguments: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def tool_call_bytes(
+    client: Any, tool: str, arguments: dict[str, Any], **others: Any
+) -> tuple[int, dict[str, Any]]:
     """One ``tools/call`` through ``app.handler`` (API Gateway event in, HTTP response out), against
-    ``client``: the response body's size in bytes — what the assistant receives — and the parsed result."""
+    ``client`` (and ``others``' clients by service, e.g. ``cloudwatch=``): the response body's size in bytes —
+    what the assistant receives — and the parsed result."""
     from app.config import Settings
     from app.handler import build_handler
     from app.lambda_ops import LambdaClients, LambdaOps
@@ -276,7 +279,7 @@ def tool_call_bytes(client: Any, tool: str, arguments: dict[str, Any]) -> tuple[
 
     settings = Settings(auth_mode="none")  # the bench measures the MCP path, not sign-in
     with contextlib.redirect_stdout(io.StringIO()):  # the handler's JSON log and EMF lines: not the report
-        server = build_server(settings, ops=LambdaOps(LambdaClients.of(client)))
+        server = build_server(settings, ops=LambdaOps(LambdaClients.of(client, **others)))
         handler = build_handler(settings, server=server)
     message = {
         "jsonrpc": "2.0",

@@ -82,3 +82,42 @@ def moto_lambda(aws_env: None) -> Iterator[Any]:
         client = boto3.client("lambda", region_name=REGION)
         seed_account(client, boto3.client("iam", region_name=REGION))
         yield client
+
+
+class HealthAccount:
+    """The sandbox account with its metrics and logs (app/local/seed_health.py), seeded at ``now``."""
+
+    def __init__(self, lambda_client: Any, cloudwatch: Any, logs: Any, now: Any) -> None:
+        self.lambda_client, self.cloudwatch, self.logs, self.now = lambda_client, cloudwatch, logs, now
+
+    def clients(self) -> Any:
+        from app.lambda_ops import LambdaClients
+
+        return LambdaClients.of(self.lambda_client, cloudwatch=self.cloudwatch, logs=self.logs)
+
+    def ops(self, **kw: Any) -> Any:
+        from app.lambda_ops import CatalogProvider, LambdaOps, WritePolicy
+
+        kw.setdefault("policy", WritePolicy(allow_writes=True))
+        return LambdaOps(
+            self.clients(), catalog=CatalogProvider(), today=lambda: TODAY, now=lambda: self.now, **kw
+        )
+
+
+@pytest.fixture
+def moto_health(moto_lambda: Any) -> HealthAccount:
+    """``moto_lambda`` plus CloudWatch metrics and log events (moto's percentiles patched, as the sandbox
+    does). Seeded at the real current time: moto's Logs refuses events older than 14 days."""
+    from datetime import UTC, datetime
+
+    from app.local import moto_patches
+    from app.local.seed_health import seed_health
+
+    moto_patches.apply()
+    now = datetime.now(UTC).replace(microsecond=0)
+    cloudwatch, logs = (
+        boto3.client("cloudwatch", region_name=REGION),
+        boto3.client("logs", region_name=REGION),
+    )
+    seed_health(cloudwatch, logs, now)
+    return HealthAccount(moto_lambda, cloudwatch, logs, now)

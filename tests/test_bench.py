@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench import latency, snapstart, tasks
+from bench import health, latency, snapstart, tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,3 +26,19 @@ def test_the_task_probes_measure_the_worker_and_the_stack() -> None:
     assert tasks.cold_init("worker", None, runs=1) > 0
     measured = tasks.task_latencies(calls=2, first_steps=1)
     assert set(measured) == {"tasks_get_p50_ms", "ping_p50_ms", "first_step_ms"}
+
+
+def test_the_health_probes_measure_what_the_answers_report() -> None:
+    """get-function-health once per case (the probe itself checks the AWS calls it counted against the
+    answer's aws_calls) and the ranked audit on a small fake account."""
+    cases = {case["case"]: case for case in health.health_probe()}
+    assert cases["checkout-session-handler"]["status"] == "anomalous"
+    assert cases["coupon-validator-v1"]["status"] == "idle"
+    assert all(case["metric_calls"] == 1 for case in cases.values())
+    assert cases["coupon-validator-v1"]["calls"] == [
+        "lambda:GetFunctionConfiguration",
+        "cloudwatch:GetMetricData",
+    ]
+    ranked = health.ranked_audit(60)
+    assert ranked["metric_calls"] == 1
+    assert ranked["ranked_bytes"] > ranked["plain_bytes"]

@@ -477,12 +477,14 @@ def test_the_boundary_covers_everything_the_function_role_is_granted_and_no_more
     assert "lambda:UpdateAlias" in needed  # both branches of each Fn::If
     assert needed - allowed == set()
     assert allowed - needed == set()  # nothing the function does not use (no iam:*, no wildcards)
+    no_resource_type = {"lambda:ListFunctions", "cloudwatch:GetMetricData", "logs:GetQueryResults"}
+    no_resource_type |= {"logs:StopQuery"} | set(MANAGED_POLICY_ACTIONS["AWSXrayWriteOnlyAccess"])
     for statement in statements:
         for text in resource_texts(statement):
-            if text == "*":  # the two actions with no resource type
-                assert set(as_list(statement["Action"])) <= {"lambda:ListFunctions"} | set(
-                    MANAGED_POLICY_ACTIONS["AWSXrayWriteOnlyAccess"]
-                )
+            if text == "*":  # the actions with no resource type
+                assert set(as_list(statement["Action"])) <= no_resource_type
+    search = next(s for s in statements if "logs:StartQuery" in as_list(s["Action"]))
+    assert resource_texts(search)[0].endswith(":log-group:/aws/lambda/*")  # the functions' log groups only
     assert stack["Outputs"]["PermissionsBoundaryArn"]["Value"] == {"Ref": "PermissionsBoundary"}
 
 

@@ -158,3 +158,33 @@ def test_sandbox_child_stops_on_sigterm(sandbox: tuple[Sandbox, SandboxInfo]) ->
     box, _ = sandbox
     box.process.send_signal(signal.SIGTERM)
     assert box.process.wait(10) == 0
+
+
+def test_sandbox_child_serves_health_data(sandbox: tuple[Sandbox, SandboxInfo]) -> None:
+    """Metrics (percentiles too: moto patched in the child) and log lines for get-function-health: a spiking
+    function, a quiet one and an idle one, through the same endpoint `make serve` uses."""
+    from app.lambda_ops import LambdaClients, LambdaOps
+    from app.lambda_ops.function_health import FunctionHealth
+
+    _, info = sandbox
+    lam, _ = clients(info.endpoint_url)
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
+    others = {
+        service: session.client(service, region_name="us-east-1", endpoint_url=info.endpoint_url)
+        for service in ("cloudwatch", "logs")
+    }
+    ops = LambdaOps(LambdaClients.of(lam, **others))
+    statuses = {}
+    for name in ("checkout-session-handler", "cart-service-prod", "coupon-validator-v1"):
+        found = ops.function_health(name)
+        assert isinstance(found, FunctionHealth), found
+        statuses[name] = found.status
+        if name == "checkout-session-handler":
+            assert found.duration_p99_ms is not None
+            assert found.recent_errors.lines
+            assert not [s for s in SECRET_VALUES if s in found.model_dump_json()]
+    assert statuses == {
+        "checkout-session-handler": "anomalous",
+        "cart-service-prod": "ok",
+        "coupon-validator-v1": "idle",
+    }

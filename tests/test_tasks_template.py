@@ -146,7 +146,11 @@ def test_what_the_task_code_calls_is_exactly_what_is_granted(template: dict[str,
     assert server == table_calls | engine_calls
     # the worker writes its tasks' progress and outcome, never creates one
     worker = {a for _, s in function_statements(template, "WorkerFunction") for a in as_list(s["Action"])}
-    assert worker == READ_ACTIONS | WRITE_ACTIONS | {"dynamodb:GetItem", "dynamodb:UpdateItem"}
+    assert worker == READ_ACTIONS | WRITE_ACTIONS | {
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "cloudwatch:GetMetricData",
+    }
 
 
 def test_the_worker_writes_only_with_the_write_gate_and_prefix(template: dict[str, Any]) -> None:
@@ -160,6 +164,8 @@ def test_the_worker_writes_only_with_the_write_gate_and_prefix(template: dict[st
             }
         elif actions <= {"dynamodb:GetItem", "dynamodb:UpdateItem"}:
             assert _getatt(statement["Resource"]) == TABLE
+        elif actions == {"cloudwatch:GetMetricData"}:  # no resource type: the health reads
+            assert statement["Resource"] == "*"
         elif actions != {"lambda:ListFunctions"}:
             assert "*" not in str(statement["Resource"]).replace(":function:*", "").replace(
                 ":*:layer:*:*", ""

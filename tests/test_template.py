@@ -37,6 +37,13 @@ WRITE_ACTIONS = {
 LAYER_VERSION_ARN = "arn:${AWS::Partition}:lambda:${AWS::Region}:*:layer:*:*"
 SECRET_ACTIONS = {"secretsmanager:GetSecretValue"}
 FUNCTION_ARN = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+# Function health (issue 15): metrics (GetMetricData has no resource type), the log search on log groups,
+# and a started query's results and cancellation (by query id: no resource type either).
+METRIC_ACTIONS = {"cloudwatch:GetMetricData"}
+LOG_SEARCH_ACTIONS = {"logs:StartQuery", "logs:FilterLogEvents"}
+LOG_QUERY_ACTIONS = {"logs:GetQueryResults", "logs:StopQuery"}
+HEALTH_ACTIONS = METRIC_ACTIONS | LOG_SEARCH_ACTIONS | LOG_QUERY_ACTIONS
+LOG_GROUP_ARN = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
 API_TYPES = {"AWS::Serverless::HttpApi", "AWS::Serverless::Api"}
 
 
@@ -140,6 +147,9 @@ def privilege_problems(template: dict[str, Any]) -> list[str]:
                     f"secret access beyond GetSecretValue on the request-state secret: {statement}"
                 )
             continue
+        if any(a.startswith(("cloudwatch:", "logs:")) for a in actions):
+            problems += _health_problems(condition, actions, resources, conditions)
+            continue
         if "*" in resources and actions != {"lambda:ListFunctions"}:
             problems.append(f"actions other than lambda:ListFunctions on '*': {sorted(actions)}")
         if unknown := actions - READ_ACTIONS - WRITE_ACTIONS:
@@ -157,6 +167,24 @@ def privilege_problems(template: dict[str, Any]) -> list[str]:
         elif actions - {"lambda:ListFunctions"} and resources != [{"Fn::Sub": FUNCTION_ARN + "*"}]:
             problems.append(f"read actions on an unexpected resource: {resources}")
     return problems
+
+
+def _health_problems(
+    condition: str | None, actions: set[str], resources: list[Any], conditions: dict[str, Any]
+) -> list[str]:
+    """A CloudWatch or Logs statement is exactly one of three: GetMetricData on '*'; the log search on
+    /aws/lambda/* (or, under LogGroupPatternGiven, on the LogGroupPattern); the query reads on '*'."""
+    if actions in (METRIC_ACTIONS, LOG_QUERY_ACTIONS):
+        return [] if resources == ["*"] and condition is None else [f"{sorted(actions)} on {resources}"]
+    if actions != LOG_SEARCH_ACTIONS:
+        return [f"CloudWatch/Logs actions outside the health sets: {sorted(actions)}"]
+    if condition is None:
+        expected = [{"Fn::Sub": LOG_GROUP_ARN + "/aws/lambda/*"}]
+    elif conditions.get(condition) == {"Fn::Not": [{"Fn::Equals": [{"Ref": "LogGroupPattern"}, ""]}]}:
+        expected = [{"Fn::Sub": LOG_GROUP_ARN + "${LogGroupPattern}"}]
+    else:
+        return [f"the log search under an unexpected condition: {condition}"]
+    return [] if resources == expected else [f"the log search on an unexpected resource: {resources}"]
 
 
 def settings_problems(template: dict[str, Any]) -> list[str]:
@@ -261,7 +289,7 @@ def test_every_routed_path_is_one_the_function_serves(template: dict[str, Any]) 
 def test_least_privilege(template: dict[str, Any]) -> None:
     assert privilege_problems(template) == []
     granted = set().union(*(as_list(s["Action"]) for _, s in statements(template) if not for_tasks(s)))
-    assert granted == READ_ACTIONS | WRITE_ACTIONS | SECRET_ACTIONS
+    assert granted == READ_ACTIONS | WRITE_ACTIONS | SECRET_ACTIONS | HEALTH_ACTIONS
 
 
 def test_every_call_the_domain_makes_is_granted(template: dict[str, Any]) -> None:
@@ -286,6 +314,45 @@ def test_every_call_the_domain_makes_is_granted(template: dict[str, Any]) -> Non
     }
     assert actions <= granted
     assert granted - actions == {"lambda:GetFunctionConcurrency"}
+
+
+def _called(service: str, client_name: str) -> set[str]:
+    """``service:Action`` for every ``<client_name>.<method>(`` call in app/lambda_ops (the variable or
+    attribute that holds that service's client, by the domain's naming)."""
+    import re
+
+    source = "\n".join(p.read_text() for p in Path("app/lambda_ops").rglob("*.py"))
+    methods = set(re.findall(rf"\b{client_name}\.([a-z_]+)\(", source))
+    return {f"{service}:" + "".join(w.title() for w in name.split("_")) for name in methods}
+
+
+def test_every_cloudwatch_and_logs_call_the_domain_makes_is_granted_and_nothing_else(
+    template: dict[str, Any],
+) -> None:
+    """As for Lambda: the CloudWatch and Logs operations app/lambda_ops calls, read from the source, are
+    exactly the granted ones (StopQuery included: the search stops a query it gives up on)."""
+    called = _called("cloudwatch", "cloudwatch") | _called("logs", "logs")
+    assert {"cloudwatch:GetMetricData", "logs:StartQuery", "logs:StopQuery"} <= called  # the source was read
+    granted = {
+        a
+        for _, s in statements(template)
+        for a in as_list(s["Action"])
+        if a.startswith(("cloudwatch:", "logs:"))
+    }
+    assert called == granted
+
+
+def test_custom_log_groups_are_one_pattern_the_operator_chose(template: dict[str, Any]) -> None:
+    """LogGroupPattern (for LoggingConfig groups outside /aws/lambda/) stays one log-group name pattern: no
+    commas (a second ARN), no bare '*' or '/*' (every log group of the account)."""
+    import re
+
+    pattern = template["Parameters"]["LogGroupPattern"]["AllowedPattern"]
+    assert template["Parameters"]["LogGroupPattern"]["Default"] == ""
+    for ok in ("", "/acme/lambda/*", "/acme/lambda/orders-api"):
+        assert re.fullmatch(pattern, ok), ok
+    for bad in ("*", "/*", "a*b*", "/acme/*,/other/*", "/acme/lambda/* ", "arn:aws:logs:*"):
+        assert not re.fullmatch(pattern, bad), bad
 
 
 def test_a_write_enabled_deployment_needs_a_prefix(template: dict[str, Any]) -> None:
@@ -450,6 +517,28 @@ WRITE = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": {"Fn:
         (privilege_problems, f"{FN}/Policies/0/Statement/5/Resource", "*"),
         (privilege_problems, f"{FN}/Policies/0/Statement/5/Action", "secretsmanager:*"),
         (privilege_problems, f"{FN}/Policies/0/Statement/1/Action", "secretsmanager:GetSecretValue"),
+        (privilege_problems, f"{FN}/Policies/0/Statement/6/Action", "cloudwatch:*"),
+        (
+            privilege_problems,
+            f"{FN}/Policies/0/Statement/6/Action",
+            ["cloudwatch:GetMetricData", "logs:StartQuery"],
+        ),
+        (privilege_problems, f"{FN}/Policies/0/Statement/6/Action", "cloudwatch:PutMetricData"),
+        (privilege_problems, f"{FN}/Policies/0/Statement/7/Resource", {"Fn::Sub": LOG_GROUP_ARN + "*"}),
+        (privilege_problems, f"{FN}/Policies/0/Statement/7/Resource", "*"),
+        (
+            privilege_problems,
+            f"{FN}/Policies/0/Statement/7/Action",
+            ["logs:StartQuery", "logs:FilterLogEvents", "logs:GetLogEvents"],
+        ),
+        (privilege_problems, f"{FN}/Policies/0/Statement/8/Fn::If/0", "WritesAllowed"),
+        (privilege_problems, f"{FN}/Policies/0/Statement/8/Fn::If/1/Resource", "*"),
+        (privilege_problems, "Conditions/LogGroupPatternGiven", {"Fn::Equals": ["true", "true"]}),
+        (
+            privilege_problems,
+            f"{FN}/Policies/0/Statement/9/Action",
+            ["logs:GetQueryResults", "logs:StartQuery"],
+        ),
         (sign_in_problems, "Parameters/AuthMode/Default", "none"),
         (sign_in_problems, f"{FN}/Environment/Variables/LAMBDA_OPS_AUTH_MODE", "none"),
         (sign_in_problems, "Rules/WritesNeedSignIn/Assertions/0/Assert", {"Fn::Equals": ["oauth", "oauth"]}),

@@ -30,6 +30,7 @@ OPS_TOOLS = {
     "audit-runtimes",
     "list-functions",
     "get-function",
+    "get-function-health",
     "invoke-function",
     "update-function-runtime",
 }
@@ -92,7 +93,13 @@ def test_every_tool_is_described_annotated_and_typed(moto_lambda: Any) -> None:
         for prop, schema in tool.input_schema["properties"].items():
             assert schema.get("description"), f"{name}.{prop} has no description"
         assert tool.annotations is not None
-    for name in ("get-runtime-info", "audit-runtimes", "list-functions", "get-function"):
+    for name in (
+        "get-runtime-info",
+        "audit-runtimes",
+        "list-functions",
+        "get-function",
+        "get-function-health",
+    ):
         assert tools[name].annotations.read_only_hint is True, name  # type: ignore[union-attr]
     invoke, update = tools["invoke-function"].annotations, tools["update-function-runtime"].annotations
     assert invoke is not None

@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 
 from app.lambda_ops.detail import RuntimeAssessment, assess_runtime
 from app.lambda_ops.errors import invalid
+from app.lambda_ops.ranking import Ranker, TrafficRanking
 from app.lambda_ops.runtimes import (
     STATUS_ORDER,
     RuntimeCatalog,
@@ -104,6 +105,11 @@ class RuntimeAudit(BaseModel):
     )
     groups: list[RuntimeGroup] = Field(description="One group per runtime: worst status first, newest first.")
     note: str | None = Field(default=None, description="Caveats, e.g. an incomplete scan.")
+    ranking: TrafficRanking | None = Field(
+        default=None,
+        description="With rank_by: the functions on old runtimes by invocations over 30 days, busiest first, "
+        "and those with none (candidates for deletion rather than upgrade); null otherwise.",
+    )
 
 
 def audit_runtimes(
@@ -116,6 +122,7 @@ def audit_runtimes(
     routes_limit: int = DEFAULT_ROUTES,
     clock: Callable[[], float] = time.monotonic,
     budget_s: float = AUDIT_SECONDS,
+    ranker: Ranker | None = None,
 ) -> RuntimeAudit:
     if not 0 <= names_per_group <= MAX_NAMES_PER_GROUP:
         raise invalid(f"names_per_group must be between 0 and {MAX_NAMES_PER_GROUP}, got {names_per_group}.")
@@ -164,6 +171,10 @@ def audit_runtimes(
         statuses[group.status.value] += group.count
         version_statuses[group.status.value] += group.published_versions
     complete = scanned_all and read == needed
+    ranking = None
+    if ranker is not None:  # issue 15: traffic of the functions on old runtimes, from CloudWatch
+        old = {r: names for r, names in by_runtime.items() if catalog.status(r, today) in _ATTENTION}
+        ranking = ranker(old, {r: catalog.status(r, today) for r in old}, routes)
     return RuntimeAudit(
         today=today,
         catalog_as_of=catalog.as_of,
@@ -182,6 +193,7 @@ def audit_runtimes(
         aliases_needed=needed,
         groups=groups,
         note=None if complete else _incomplete(scanned_all, len(entries), read, needed, budget_s),
+        ranking=ranking,
     )
 
 

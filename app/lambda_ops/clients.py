@@ -74,6 +74,7 @@ class LambdaClients:
         self._control: LambdaClient | None = None
         self._invoke: LambdaClient | None = None
         self._others: dict[str, Any] = {}
+        self._made_elsewhere = False
 
     @classmethod
     def of(cls, control: Any, invoke: Any = None, **others: Any) -> LambdaClients:
@@ -84,6 +85,7 @@ class LambdaClients:
         clients = cls(factory=lambda service, config, region: invoke)
         clients._control, clients._invoke = control, invoke
         clients._others.update(others)
+        clients._made_elsewhere = True
         return clients
 
     @property
@@ -127,3 +129,18 @@ class LambdaClients:
 
     def _make(self, service: str, config: Config) -> Any:
         return self._factory(service, config, self.settings.region)
+
+    def client_within(self, service: str, seconds: float) -> Any:
+        """A new client of ``service`` that gives up after about ``seconds`` (one attempt, no retry): for a
+        read that must not push a call past the gateway's limit (the health read after an upgrade).
+        Clients made elsewhere (``of``) are returned as they are."""
+        if self._made_elsewhere:
+            return self.client(service)
+        config = Config(
+            retries={"mode": self.settings.retry_mode, "total_max_attempts": 1},
+            connect_timeout=min(self.settings.connect_timeout_s, max(seconds / 2, 0.5)),
+            read_timeout=max(seconds, 0.5),
+            user_agent_extra="lambda-ops-mcp",
+        )
+        with aws_call("CreateClient"):
+            return self._make(service, config)

@@ -81,7 +81,9 @@ _ACCESS = {
 _CREDENTIALS = {"ExpiredTokenException", "ExpiredToken", "InvalidClientTokenId"}
 
 
-def from_client_error(exc: ClientError, operation: str, function: str | None = None) -> OpsError:
+def from_client_error(
+    exc: ClientError, operation: str, function: str | None = None, *, service: str = "lambda"
+) -> OpsError:
     error = exc.response.get("Error", {})
     code = str(error.get("Code", "Unknown"))
     aws_message = str(error.get("Message", "")).strip() or code
@@ -94,8 +96,9 @@ def from_client_error(exc: ClientError, operation: str, function: str | None = N
     if code in _ACCESS or code in _CREDENTIALS:
         return make(
             ErrorKind.ACCESS_DENIED,
-            f"AWS denied lambda:{operation} on {target} ({code}: {aws_message}). The server's IAM role lacks "
-            "this permission or its credentials are invalid; an operator must fix that. Retrying won't help.",
+            f"AWS denied {service}:{operation} on {target} ({code}: {aws_message}). The server's IAM role "
+            "lacks this permission or its credentials are invalid; an operator must fix that. Retrying won't "
+            "help.",
         )
     if code == "ResourceNotFoundException":
         return make(
@@ -106,12 +109,12 @@ def from_client_error(exc: ClientError, operation: str, function: str | None = N
     if code in _THROTTLING or status == 429:
         return make(
             ErrorKind.THROTTLED,
-            f"AWS throttled lambda:{operation} ({code}) even after retries. Wait a few seconds and retry.",
+            f"AWS throttled {service}:{operation} ({code}) even after retries. Wait a few seconds and retry.",
             retryable=True,
         )
     if code == "InvalidParameterValueException":
         return make(
-            ErrorKind.INVALID_PARAMETER, f"AWS rejected lambda:{operation} on {target}: {aws_message}"
+            ErrorKind.INVALID_PARAMETER, f"AWS rejected {service}:{operation} on {target}: {aws_message}"
         )
     if code in ("ResourceConflictException", "PreconditionFailedException"):
         return make(
@@ -132,10 +135,12 @@ def from_client_error(exc: ClientError, operation: str, function: str | None = N
             f"AWS Lambda failed internally on {operation} ({code}: {aws_message}). Retry shortly.",
             retryable=True,
         )
-    return make(ErrorKind.AWS_ERROR, f"lambda:{operation} on {target} failed: {code}: {aws_message}")
+    return make(ErrorKind.AWS_ERROR, f"{service}:{operation} on {target} failed: {code}: {aws_message}")
 
 
-def from_botocore_error(exc: BotoCoreError, operation: str, *, may_have_run: bool = False) -> OpsError:
+def from_botocore_error(
+    exc: BotoCoreError, operation: str, *, may_have_run: bool = False, service: str = "lambda"
+) -> OpsError:
     def make(kind: ErrorKind, message: str, retryable: bool) -> OpsError:
         return OpsError(kind=kind, message=message, retryable=retryable, operation=operation)
 
@@ -146,7 +151,7 @@ def from_botocore_error(exc: BotoCoreError, operation: str, *, may_have_run: boo
             if may_have_run
             else ""
         )
-        return make(ErrorKind.TIMEOUT, f"AWS did not answer lambda:{operation} in time.{effect}", True)
+        return make(ErrorKind.TIMEOUT, f"AWS did not answer {service}:{operation} in time.{effect}", True)
     if isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
         return make(
             ErrorKind.CONNECTION, f"Could not reach the AWS Lambda endpoint for {operation}: {exc}", True
@@ -157,15 +162,19 @@ def from_botocore_error(exc: BotoCoreError, operation: str, *, may_have_run: boo
             f"The server is not configured to call AWS ({exc}). An operator must set credentials/region.",
             False,
         )
-    return make(ErrorKind.AWS_ERROR, f"lambda:{operation} failed before AWS answered: {exc}", False)
+    return make(ErrorKind.AWS_ERROR, f"{service}:{operation} failed before AWS answered: {exc}", False)
 
 
 @contextmanager
-def aws_call(operation: str, function: str | None = None, *, may_have_run: bool = False) -> Iterator[None]:
-    """Turns botocore's exceptions raised inside the block into ``OpsFailure``."""
+def aws_call(
+    operation: str, function: str | None = None, *, may_have_run: bool = False, service: str = "lambda"
+) -> Iterator[None]:
+    """Turns botocore's exceptions raised inside the block into ``OpsFailure``; ``service`` names the API
+    in messages (``cloudwatch:GetMetricData``)."""
     try:
         yield
     except ClientError as exc:
-        raise OpsFailure(from_client_error(exc, operation, function)) from exc
+        raise OpsFailure(from_client_error(exc, operation, function, service=service)) from exc
     except BotoCoreError as exc:
-        raise OpsFailure(from_botocore_error(exc, operation, may_have_run=may_have_run)) from exc
+        error = from_botocore_error(exc, operation, may_have_run=may_have_run, service=service)
+        raise OpsFailure(error) from exc

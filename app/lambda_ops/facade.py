@@ -4,9 +4,9 @@ result model or an ``OpsError`` — AWS and validation failures are values, neve
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from app.lambda_ops.audit import (
     AUDIT_SECONDS,
@@ -18,20 +18,35 @@ from app.lambda_ops.audit import (
 from app.lambda_ops.clients import LambdaClients
 from app.lambda_ops.detail import FunctionDetail, get_function_detail
 from app.lambda_ops.errors import OpsError, OpsFailure, aws_call, invalid
+from app.lambda_ops.function_health import DEFAULT_WINDOW_MINUTES, FunctionHealth, read_function_health
 from app.lambda_ops.functions import DEFAULT_PAGE_SIZE, FunctionPage, list_functions_page
+from app.lambda_ops.health import HealthSince
+from app.lambda_ops.health import health_since as read_health_since
 from app.lambda_ops.invoke import InvokeResult, invoke_function, validate_payload
 from app.lambda_ops.policy import WritePolicy
+from app.lambda_ops.ranking import TrafficRanking, not_ranked, rank
 from app.lambda_ops.runtime_info import CatalogProvider, RuntimeCatalogResult, catalog_result
-from app.lambda_ops.runtimes import RuntimeCatalog
+from app.lambda_ops.runtimes import RuntimeCatalog, RuntimeStatus
+from app.lambda_ops.traffic import DEFAULT_DAYS, Traffic, read_traffic
 from app.lambda_ops.upgrade.effects import Effects
 from app.lambda_ops.upgrade.plan import DEFAULT_BUDGET_S, UpgradeOptions, UpgradeResult
 from app.lambda_ops.upgrade.runner import UpgradeRunner
+from app.lambda_ops.upgrade_health import attach_health
+from app.lambda_ops.versions import AliasRoute
 
 T = TypeVar("T")
+# The ranked audit (rank_by): its scan gets RANK_RESERVE_S less of AUDIT_SECONDS, left to the ranking's
+# GetMetricData calls (none started after AUDIT_SECONDS, each given up after RANK_READ_S): inside 29 s.
+RANK_RESERVE_S = 5.0
+RANK_READ_S = 4.0
 
 
 def utc_today() -> date:
     return datetime.now(UTC).date()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class LambdaOps:
@@ -45,6 +60,7 @@ class LambdaOps:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         poll_interval_s: float = 1.0,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self.clients = clients or LambdaClients()
         self.policy = policy or WritePolicy()
@@ -53,6 +69,7 @@ class LambdaOps:
         self.today = today or (lambda: utc_today())
         self.clock, self.sleep = clock, sleep
         self.poll_interval_s = poll_interval_s
+        self.now = now or (lambda: utc_now())  # wall clock: metric and log time ranges
 
     def _catalog(self) -> RuntimeCatalog:
         return self.catalogs.current(self.today())[0]
@@ -131,10 +148,33 @@ class LambdaOps:
         family: str | None = None,
         names_per_group: int = DEFAULT_NAMES_PER_GROUP,
         routes_limit: int = DEFAULT_ROUTES,
+        rank_by: Literal["invocations"] | None = None,
         budget_s: float = AUDIT_SECONDS,
     ) -> RuntimeAudit | OpsError:
         """Every function of the account grouped by runtime, worst status first, read within ``budget_s``
-        (a tool call's 20 s; a task's worker gives it minutes)."""
+        (a tool call's 20 s; a task's worker gives it minutes); with ``rank_by``, the functions on old
+        runtimes ranked by invocations over 30 days (``ranking``)."""
+        if rank_by not in (None, "invocations"):
+            return invalid(f"rank_by must be 'invocations' or omitted, got '{rank_by}'.").error
+
+        entered = self.clock()
+
+        def ranker(
+            old: Mapping[str | None, Sequence[str]],
+            statuses: Mapping[str | None, RuntimeStatus],
+            routes: list[AliasRoute],
+        ) -> TrafficRanking:
+            # Within the tool call's time: a client that gives up quickly, no call started after the limit.
+            deadline = (self.clock, entered + budget_s)
+
+            def read(names: list[str]) -> Traffic:
+                cloudwatch = self.clients.client_within("cloudwatch", RANK_READ_S)
+                return read_traffic(cloudwatch, names, DEFAULT_DAYS, self.now(), deadline=deadline)
+
+            try:
+                return rank(old, statuses, routes, read)
+            except OpsFailure as failure:  # the audit stands without its ranking
+                return not_ranked(failure.error.message)
 
         def run() -> RuntimeAudit:
             return audit_runtimes(
@@ -145,8 +185,48 @@ class LambdaOps:
                 names_per_group=names_per_group,
                 routes_limit=routes_limit,
                 clock=self.clock,
-                budget_s=budget_s,
+                budget_s=budget_s - RANK_RESERVE_S if rank_by else budget_s,
+                ranker=ranker if rank_by else None,
             )
+
+        return self._guard(run)
+
+    def function_health(
+        self, name: str, *, qualifier: str | None = None, window_minutes: int = DEFAULT_WINDOW_MINUTES
+    ) -> FunctionHealth | OpsError:
+        """Metrics of the function (or one alias or version) over the last ``window_minutes`` against the
+        7 days before, the anomalies found and its recent error lines (``function_health``)."""
+
+        def run() -> FunctionHealth:
+            return read_function_health(
+                self.clients.control,
+                self.clients.client("cloudwatch"),
+                self.clients.client("logs"),
+                _required(name),
+                qualifier=qualifier,
+                window_minutes=window_minutes,
+                now=self.now(),
+                clock=self.clock,
+                sleep=self.sleep,
+            )
+
+        return self._guard(run)
+
+    def traffic(self, functions: list[str], *, days: int = DEFAULT_DAYS) -> Traffic | OpsError:
+        """Invocations of many functions over the last ``days``: one GetMetricData call per 500 functions
+        (``traffic``). For ordering functions by what they serve (the audit's ranking, upgrade waves)."""
+        return self._guard(lambda: self._traffic(functions, days))
+
+    def _traffic(self, functions: list[str], days: int) -> Traffic:
+        return read_traffic(self.clients.client("cloudwatch"), functions, days, self.now())
+
+    def health_since(self, name: str, qualifier: str | None, since: datetime) -> HealthSince | OpsError:
+        """Errors and duration of the function (or alias) since ``since`` against the 7 days before it; for a
+        caller checking an upgrade later (``health.health_since``)."""
+
+        def run() -> HealthSince:
+            cloudwatch = self.clients.client("cloudwatch")
+            return read_health_since(cloudwatch, _required(name), qualifier or None, since, self.now())
 
         return self._guard(run)
 
@@ -234,6 +314,7 @@ class LambdaOps:
 
         def run() -> UpgradeResult:
             function = _required(name)
+            since, entered = self.now(), self.clock()
             runner = UpgradeRunner(
                 self.clients,
                 self._catalog(),
@@ -243,7 +324,17 @@ class LambdaOps:
                 sleep=self.sleep,
                 poll_interval_s=self.poll_interval_s,
             )
-            return runner.run(function, options, effects)
+            if effects is not None and effects.durable:  # a task: since its start, the same on every replay
+                since = datetime.fromtimestamp(effects.now(), UTC)
+            result = runner.run(function, options, effects)
+            # After the runner, not inside it: the function's health since the change (never an error).
+            if effects is None or not effects.durable:
+                return attach_health(result, self.clients, since, self.now(), self.clock() - entered)
+            checked = effects.call(  # in a task: one checkpointed read, no gateway to beat (elapsed 0)
+                "health since the change",
+                lambda: attach_health(result, self.clients, since, self.now(), 0.0).model_dump(mode="json"),
+            )
+            return UpgradeResult.model_validate(checked)
 
         return self._guard(run)
 

@@ -2,7 +2,8 @@
 
 The payload must parse as JSON and stay under 256 KiB (Lambda accepts 6 MB; a tool call has no business
 sending that much). The function's response is returned up to 16 KiB (saying so when cut), the log tail
-(the last 4 KB Lambda returns) on request. What the function returns is untrusted data.
+(the last 4 KB Lambda returns, credential patterns redacted) on request. What the function returns is
+untrusted data.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from app.lambda_ops.errors import aws_call, invalid
+from app.lambda_ops.redact import redact
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
@@ -107,5 +109,5 @@ def invoke_function(
         payload_bytes=len(body),
         payload_truncated=len(body) > MAX_RESPONSE_BYTES,
         payload_is_json=is_json,
-        log_tail=decode_log(response.get("LogResult")) if log_tail else None,
+        log_tail=redact(decode_log(response.get("LogResult"))) if log_tail else None,
     )

@@ -115,15 +115,29 @@ def clients(endpoint_url: str) -> tuple[Any, Any]:
     )
 
 
-def dynamodb(endpoint_url: str) -> Any:
+def _session() -> Any:
     import boto3
 
-    session = boto3.session.Session(
+    return boto3.session.Session(
         aws_access_key_id=CREDENTIALS["aws_access_key_id"],
         aws_secret_access_key=CREDENTIALS["aws_secret_access_key"],
         region_name=REGION,
     )
-    return session.client("dynamodb", endpoint_url=endpoint_url)
+
+
+def dynamodb(endpoint_url: str) -> Any:
+    return _session().client("dynamodb", endpoint_url=endpoint_url)
+
+
+def seed_health_data(endpoint_url: str) -> None:
+    """Metrics and logs for get-function-health and the ranked audit (app/local/seed_health.py)."""
+    from app.local.seed_health import seed_health
+
+    session = _session()
+    seed_health(
+        session.client("cloudwatch", endpoint_url=endpoint_url),
+        session.client("logs", endpoint_url=endpoint_url),
+    )
 
 
 def configure_moto(endpoint_url: str) -> None:
@@ -142,11 +156,13 @@ def run_child(stdin: IO[bytes], stdout: IO[str]) -> int:
     """The child: start moto, seed it, announce it, serve until stdin closes or a signal arrives."""
     from moto.server import ThreadedMotoServer
 
-    from app.local import slow_updates
+    from app.local import moto_patches, slow_updates
     from app.local.seed import seed_account
     from app.local.tasks_table import create_tasks_table
 
     slow_updates.install()  # updates that take time, as on AWS (moto applies them at once)
+
+    moto_patches.apply()  # CloudWatch percentiles (app/local/moto_patches.py)
 
     stop = threading.Event()
 
@@ -165,6 +181,7 @@ def run_child(stdin: IO[bytes], stdout: IO[str]) -> int:
         started = time.perf_counter()
         count = seed_account(*clients(url))
         create_tasks_table(dynamodb(url))
+        seed_health_data(url)
         seeded = time.perf_counter() - started
         print(
             json.dumps({"endpoint_url": url, "functions": count, "seed_seconds": round(seeded, 3)}),

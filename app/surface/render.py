@@ -17,6 +17,7 @@ from app.lambda_ops import (
 )
 from app.lambda_ops.audit import RuntimeGroup
 from app.lambda_ops.versions import AliasRoute
+from app.surface import render_health
 
 
 def error(err: OpsError) -> str:
@@ -129,7 +130,7 @@ def audit(result: RuntimeAudit) -> str:
         (route for group in result.groups for route in group.routes),
         key=lambda r: (_SEVERITY.index(r.status.value) if r.status.value in _SEVERITY else 9, r.function),
     )
-    lines = []
+    lines = render_health.ranking(result.ranking) if result.ranking is not None else []
     if routes:
         lines.append(
             f"Serving traffic from old runtimes: {_n(result.serving_from_attention, 'function')} with an "
@@ -227,6 +228,8 @@ def upgrade(result: UpgradeResult) -> str:
         for s in result.steps
     ]
     lines += [f"Warning: {w}" for w in result.warnings]
+    if result.health is not None:
+        lines.append(render_health.since(result.health))
     if result.how_to_check:
         lines.append(f"How to check: {result.how_to_check}")
     return "\n".join(lines)

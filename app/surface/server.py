@@ -17,6 +17,7 @@ from app.config import Settings
 from app.lambda_ops import CatalogProvider, LambdaClients, LambdaOps, WritePolicy
 from app.renewal import Renewal
 from app.security.request_state import request_state_security
+from app.surface.health_tools import register_health_tools
 from app.surface.resources import register_prompts, register_resources
 from app.surface.tasks import TasksExtension
 from app.surface.tools import register_tools
@@ -39,6 +40,9 @@ Where to start:
 `audit-runtimes` once (optionally with a family such as nodejs). It reads the whole account server-side \
 and groups functions by runtime with exact counts, dates and the recommended upgrade target.
 - Runtime dates, statuses and upgrade targets without the account: `get-runtime-info`.
+- "How is my function doing?", before and after an upgrade: `get-function-health` (errors, throttles, \
+latency against the previous 7 days, recent error lines; qualifier for one alias). To upgrade the busiest \
+functions first: `audit-runtimes` with rank_by="invocations" (it also names idle ones to delete instead).
 - Browsing functions: `list-functions` (one page at a time: pass back next_marker). One function's \
 configuration: `get-function` (environment values and code URLs are never returned).
 - Upgrading: `update-function-runtime` with dry_run=true first, show the plan, get the user's consent, then \
@@ -113,6 +117,7 @@ def build_server(
         renewal.register("LambdaOps (boto3 clients, credentials, runtime catalog)", lazy_ops.cache_clear)
         renewal.register("TaskService (DynamoDB and Lambda clients)", lazy_tasks.cache_clear)
     register_tools(server, lazy_ops)
+    register_health_tools(server, lazy_ops)
     register_write_tools(server, lazy_ops)
     register_resources(server, lazy_ops)
     register_prompts(server)

@@ -10,7 +10,7 @@ The tools that change the account are in ``write_tools``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult
@@ -67,8 +67,9 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
         "weighted) — what production actually serves, listed first — and counts the versions no alias "
         "points to (deletable, not upgradable). Counts are exact when complete is true; each group names up "
         "to names_per_group functions, and up to routes_limit alias routes are listed in all; the rest are "
-        "counted. Start here for any "
-        "question about the account's runtimes.",
+        "counted. With rank_by='invocations' it leads with the functions on old runtimes by invocations "
+        "over 30 days (CloudWatch), busiest first, and names those with none as candidates for deletion "
+        "rather than upgrade. Start here for any question about the account's runtimes.",
         annotations=READ,
     )
     async def audit_runtimes(
@@ -85,17 +86,30 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
                 description="Alias routes to old runtimes listed in all, worst first (all are counted).",
             ),
         ] = DEFAULT_ROUTES,
+        rank_by: Annotated[
+            Literal["invocations"] | None,
+            Field(
+                description="'invocations': also rank the functions on old runtimes by invocations over 30 "
+                "days, busiest first, and name the idle ones (deletion candidates). Omit for no ranking."
+            ),
+        ] = None,
     ) -> Annotated[CallToolResult, RuntimeAudit]:
         task = offer()
         outcome = ops().audit_runtimes(
             family=family,
             names_per_group=names_per_group,
             routes_limit=routes_limit,
+            rank_by=rank_by,
             budget_s=AUDIT_SECONDS if task is None else TASK_PROBE_S,
         )
         if task is not None and isinstance(outcome, RuntimeAudit) and not outcome.complete:
             # Too big for a tool call: a client that takes tasks gets the whole account, read by the worker.
-            arguments = {"family": family, "names_per_group": names_per_group, "routes_limit": routes_limit}
+            arguments = {
+                "family": family,
+                "names_per_group": names_per_group,
+                "routes_limit": routes_limit,
+                "rank_by": rank_by,
+            }
             not_started = task.start(
                 "audit-runtimes",
                 arguments,

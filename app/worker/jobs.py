@@ -80,6 +80,7 @@ def audit_runtimes(task: TaskRun, env: Environment) -> Outcome:
             family=args.get("family"),
             names_per_group=int(args.get("names_per_group", 10)),
             routes_limit=int(args.get("routes_limit", 20)),
+            rank_by=args.get("rank_by"),
             budget_s=AUDIT_BUDGET_S,
         )
         shape = "OpsError" if isinstance(result, OpsError) else "RuntimeAudit"

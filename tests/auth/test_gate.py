@@ -56,6 +56,10 @@ def test_every_tool_that_can_change_the_account_needs_the_write_scope() -> None:
             {"method": "tools/call", "params": {"name": "list-functions", "arguments": {"dry_run": False}}},
             False,
         ),
+        (
+            {"method": "tools/call", "params": {"name": "get-function-health", "arguments": {"name": "f"}}},
+            False,
+        ),  # a read (issue 15): the read scope alone
         ({"method": "resources/read", "params": {"name": "invoke-function"}}, False),
         ({"method": "tools/list"}, False),
         ("not a message", False),

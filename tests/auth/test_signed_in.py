@@ -83,6 +83,21 @@ def test_a_dry_run_upgrade_needs_only_read(invoke: Invoke, issuer: Issuer, ops: 
     assert ops.calls == ["update_runtime", "update_runtime"]
 
 
+def test_function_health_needs_only_read(
+    invoke: Invoke, issuer: Issuer, ops: RecordingOps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """get-function-health is a read (issue 15): a read-only token reaches the tool (its AWS calls go to a
+    closed loopback port here, so the tool answers with an error result, not the gate with 403)."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    call = ("get-function-health", {"name": "orders-api", "window": 30})
+    response = invoke(tool_call(call, token=issuer.token(scope=READ)))
+    assert response["statusCode"] == 200
+    assert ops.calls == ["function_health"]
+
+
 def test_scp_list_claims_count_as_scopes(invoke: Invoke, issuer: Issuer) -> None:
     assert invoke(tool_call(token=issuer.token(scope=None, scp=[READ])))["statusCode"] == 200
 

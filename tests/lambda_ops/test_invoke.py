@@ -88,6 +88,24 @@ def test_large_responses_are_truncated_and_logs_tailed() -> None:
     assert len(result.log_tail) <= LOG_TAIL_BYTES
 
 
+def test_credentials_in_the_log_tail_are_redacted() -> None:
+    """The log tail is text the function wrote: the same credential patterns as get-function-health's lines
+    are redacted (app/lambda_ops/redact.py)."""
+    client, stubber = stubbed_client()
+    log = b"START\nERROR auth failed: Authorization: Bearer abcdefghijklmnopqrstuvwxyz"
+    log += b" key AKIAIOSFODNN7EXAMPLE\n"
+    response = {"StatusCode": 200, "LogResult": base64.b64encode(log).decode(), "Payload": streaming(b"{}")}
+    expect_invoke(stubber, "f", response, log="Tail")
+    result = invoked(ops_for(client).invoke("f", None, log_tail=True))
+    assert result.log_tail is not None
+    assert "abcdefghijklmnopqrstuvwxyz" not in result.log_tail
+    assert "AKIAIOSFODNN7EXAMPLE" not in result.log_tail
+    assert (
+        result.log_tail
+        == "START\nERROR auth failed: Authorization: [REDACTED] [REDACTED] key [REDACTED aws key id]\n"
+    )
+
+
 def test_writes_disabled_means_no_aws_call_at_all(moto_lambda: Any) -> None:
     calls = record_calls(moto_lambda)
     result = ops_for(moto_lambda, policy=WritePolicy()).invoke("orders-api-staging", "{}")

@@ -10,6 +10,7 @@ from app.lambda_ops import ErrorKind, LambdaClients, OpsError, Outcome, UpgradeR
 from app.lambda_ops.policy import ALLOW_WRITES, PREFIXES, TAG
 from app.lambda_ops.runtimes import shipped_catalog
 from app.lambda_ops.upgrade.plan import ROLLBACK_RESERVE_S
+from app.lambda_ops.upgrade_health import READ_TIMEOUT_S
 from tests.lambda_ops.helpers import (
     TODAY,
     FakeClock,
@@ -410,10 +411,10 @@ def test_the_smoke_invoke_is_bounded_by_what_is_left_of_the_budget() -> None:
     poll(stubber, "nodejs22.x", "InProgress")
     poll(stubber, "nodejs22.x", "Successful")  # after 1 s of waiting
     smoke(stubber, None)
-    timeouts: list[float] = []
+    timeouts: list[tuple[str, float]] = []
 
     def factory(service: str, config: Any, region: str | None) -> Any:
-        timeouts.append(config.read_timeout)
+        timeouts.append((service, config.read_timeout))
         return client
 
     ops = ops_for(client, clock=clock)
@@ -422,7 +423,11 @@ def test_the_smoke_invoke_is_bounded_by_what_is_left_of_the_budget() -> None:
     result = upgraded(ops.update_runtime(NAME, "nodejs22.x", smoke_payload='{"ping": 1}', budget_s=12))
     stubber.assert_no_pending_responses()
     assert result.outcome is Outcome.SUCCEEDED
-    assert timeouts == [12 - 1 - ROLLBACK_RESERVE_S]
+    assert [t for service, t in timeouts if service == "lambda"] == [12 - 1 - ROLLBACK_RESERVE_S]
+    # The health read after it (app/lambda_ops/upgrade_health.py) gets a client of its own, bounded too.
+    assert [t for service, t in timeouts if service == "cloudwatch"] == [READ_TIMEOUT_S]
+    assert result.health is not None
+    assert result.verified
 
 
 def test_no_smoke_test_without_time_left_and_no_success_claimed() -> None:

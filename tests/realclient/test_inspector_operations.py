@@ -70,8 +70,43 @@ def test_audit_then_dry_run_then_verified_upgrade(
     upgrade = done["structuredContent"]
     assert done["isError"] is False, done
     assert (upgrade["outcome"], upgrade["verified"], upgrade["final_runtime"]) == ("succeeded", True, target)
+    assert (
+        upgrade["health"]["available"] is True
+    )  # issue #15: how it behaves since the change, or "cannot tell"
     after = call(node_tools, lambda_ops_server, era, "get-function", name=name)
     assert after["structuredContent"]["runtime"]["runtime"] == target
+
+
+def test_function_health_tells_a_spike_from_a_quiet_and_an_idle_function(
+    node_tools: NodeTools, lambda_ops_server: LocalServer
+) -> None:
+    """Issue #15's "done when" in the sandbox ``make serve`` runs, through MCP Inspector's CLI."""
+    statuses = {}
+    for name, qualifier in [
+        ("checkout-session-handler", None),
+        ("cart-service-prod", None),
+        ("coupon-validator-v1", None),
+        ("orders-api-prod", "prod"),
+        ("orders-api-prod", "staging"),
+        ("orders-api-prod", "3"),  # the CLI sends it as a number: a version
+    ]:
+        arguments = {"name": name, **({"qualifier": qualifier} if qualifier else {})}
+        result = call(node_tools, lambda_ops_server, "modern", "get-function-health", **arguments)
+        assert result["isError"] is False, result
+        statuses[(name, qualifier)] = result["structuredContent"]["status"]
+        assert len(result["content"][0]["text"].encode()) <= 2048
+    assert statuses == {
+        ("checkout-session-handler", None): "anomalous",
+        ("cart-service-prod", None): "ok",
+        ("coupon-validator-v1", None): "idle",
+        ("orders-api-prod", "prod"): "ok",
+        ("orders-api-prod", "staging"): "anomalous",
+        ("orders-api-prod", "3"): "anomalous",
+    }
+    ranked = call(node_tools, lambda_ops_server, "legacy", "audit-runtimes", rank_by="invocations")
+    ranking = ranked["structuredContent"]["ranking"]
+    assert ranking["busiest"][0]["function"] == "marketing-landing-ssr"
+    assert "coupon-validator-v1" in ranking["idle"]
 
 
 def test_resources_and_prompts_through_inspector(

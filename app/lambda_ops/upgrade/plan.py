@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from app.lambda_ops.errors import OpsFailure
+from app.lambda_ops.health import HealthSince
 from app.lambda_ops.invoke import InvokeResult
 from app.lambda_ops.runtimes import RuntimeCatalog, RuntimeStatus, family_of, version_key
 
@@ -123,6 +124,11 @@ class UpgradeResult(BaseModel):
     how_to_check: str | None = Field(default=None, description="How to check an unfinished outcome later.")
     alias: AliasChange | None = Field(
         default=None, description="With an alias: its before and after; verified means it serves the target."
+    )
+    health: HealthSince | None = Field(
+        default=None,
+        description="After a real upgrade: errors and duration since the change against the 7 days before "
+        "(CloudWatch; the alias's when shipped through one). conclusive=false: the data cannot tell yet.",
     )
 
 
