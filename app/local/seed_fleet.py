@@ -156,7 +156,12 @@ def seed_fleet(endpoint_url: str, credentials: dict[str, str] | None = None) -> 
 
     from app.local.sandbox import CREDENTIALS
 
-    home = boto3.session.Session(**(credentials or CREDENTIALS), region_name=REGIONS[0])
+    keys = credentials or CREDENTIALS
+    home = boto3.session.Session(
+        aws_access_key_id=keys["aws_access_key_id"],
+        aws_secret_access_key=keys["aws_secret_access_key"],
+        region_name=REGIONS[0],
+    )
     organizations = home.client("organizations", endpoint_url=endpoint_url)
     seeded = FleetSeed()
     organizations.create_organization(FeatureSet="ALL")
