@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import IO, Any
 
-from app.local.context import REGION
+from app.local.context import CREDENTIALS, REGION
 from app.local.control_plane import Limits
 
 LOOPBACK = "127.0.0.1"
-CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}  # moto accepts any
+__all__ = ["CREDENTIALS", "LOOPBACK", "Sandbox", "SandboxError", "SandboxInfo"]
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.local.context import CREDENTIALS
 from app.local.moto_fleet import ACCOUNT_ID_TAG, MANAGEMENT_ACCOUNT_NAME
 from app.local.seed import create_function_request, ship_versions
 from app.local.seed_data import ROLE_NAME, SeedFunction
@@ -153,8 +154,6 @@ def seed_fleet(endpoint_url: str, credentials: dict[str, str] | None = None) -> 
     """Seed the organisation, the member accounts' roles and functions. The home account's us-east-1
     functions are seed_account's (call it first: the home eu-west-1 functions use its execution role)."""
     import boto3
-
-    from app.local.sandbox import CREDENTIALS
 
     keys = credentials or CREDENTIALS
     home = boto3.session.Session(
