@@ -135,10 +135,7 @@ class FleetSeed:
     accounts: dict[str, str] = field(default_factory=dict)
     ous: dict[str, str] = field(default_factory=dict)
     functions: dict[tuple[str, str], int] = field(default_factory=dict)
-
-    @property
-    def denied(self) -> list[str]:
-        return [a.id for a in ACCOUNTS if not a.reachable]
+    denied: list[str] = field(default_factory=list)  # accounts whose member roles cannot be assumed
 
     def describe(self) -> str:
         members = ", ".join(f"{id} {name}" for id, name in self.accounts.items() if id != HOME)
@@ -150,9 +147,14 @@ class FleetSeed:
         )
 
 
-def seed_fleet(endpoint_url: str, credentials: dict[str, str] | None = None) -> FleetSeed:
-    """Seed the organisation, the member accounts' roles and functions. The home account's us-east-1
-    functions are seed_account's (call it first: the home eu-west-1 functions use its execution role)."""
+def seed_fleet(
+    endpoint_url: str,
+    credentials: dict[str, str] | None = None,
+    accounts: tuple[FleetAccount, ...] = ACCOUNTS,
+) -> FleetSeed:
+    """Seed the organisation, the member accounts' roles and functions (``accounts``: the sandbox's, or a
+    bench's larger fleet). The home account's us-east-1 functions are seed_account's: call it first (the home
+    account's other functions use its execution role)."""
     import boto3
 
     keys = credentials or CREDENTIALS
@@ -165,7 +167,9 @@ def seed_fleet(endpoint_url: str, credentials: dict[str, str] | None = None) -> 
     seeded = FleetSeed()
     organizations.create_organization(FeatureSet="ALL")
     root = organizations.list_roots()["Roots"][0]["Id"]
-    for account in ACCOUNTS:
+    for account in accounts:
+        if not account.reachable:
+            seeded.denied.append(account.id)
         if account.ou is not None and account.ou not in seeded.ous:
             ou = organizations.create_organizational_unit(ParentId=root, Name=account.ou)
             seeded.ous[account.ou] = ou["OrganizationalUnit"]["Id"]
