@@ -218,6 +218,12 @@ def test_sandbox_environment_cannot_reach_a_real_account() -> None:
     assert environ["LAMBDA_OPS_ALLOW_WRITES"] == "true"
     assert environ["POWERTOOLS_DEV"] == "true"
     assert environ["LAMBDA_OPS_AUTH_MODE"] == "none"  # zero setup: nobody signs in on loopback
+    # the seeded fleet: its organisation, both regions (app/local/seed_fleet.py)
+    assert environ["LAMBDA_OPS_ACCOUNTS"] == "organization"
+    assert environ["LAMBDA_OPS_REGIONS"] == "us-east-1,eu-west-1"
+    narrowed = {"LAMBDA_OPS_ACCOUNTS": "111111111111"}
+    local_environment("sandbox", narrowed)
+    assert narrowed["LAMBDA_OPS_ACCOUNTS"] == "111111111111"  # an exported choice wins
 
 
 def test_an_exported_auth_mode_wins_and_the_banner_says_how_sign_in_works() -> None:
@@ -238,6 +244,7 @@ def test_aws_environment_keeps_the_credential_chain() -> None:
     assert environ["AWS_REGION"] == "eu-west-1"
     assert "AWS_ENDPOINT_URL" not in environ
     assert "LAMBDA_OPS_ALLOW_WRITES" not in environ  # writes stay off unless the user turns them on
+    assert "LAMBDA_OPS_ACCOUNTS" not in environ  # a real account: the fleet is what the user configures
     assert environ["LAMBDA_OPS_ALLOWED_HOSTS"] == LOCAL_ALLOWED_HOSTS
     # A real account's data is readable from MCP Inspector's web UI, not from any page on any localhost port.
     policy = OriginPolicy([], environ["LAMBDA_OPS_ALLOWED_ORIGINS"].split(","))
@@ -259,6 +266,32 @@ def test_banner() -> None:
     assert "50 functions" in text
     assert "writes enabled" in text
     assert "random key of this process" in text  # said at startup: no deployment key locally
+    assert "fleet: none seeded" in text
+
+
+def test_banner_names_the_seeded_fleet_and_the_limits() -> None:
+    environ = {"LAMBDA_OPS_ACCOUNTS": "organization", "LAMBDA_OPS_REGIONS": "us-east-1,eu-west-1"}
+    fleet = "organisation of 4 accounts (home 123456789012; ...); 333333333333 denies AssumeRole"
+    info = SandboxInfo("http://127.0.0.1:5000", 50, 0.4, fleet, "2 Lambda requests/s per account and region")
+    lines = banner("http://127.0.0.1:3000/mcp", "sandbox", info, environ).splitlines()
+    assert f"  fleet: {fleet}" in lines
+    assert (
+        "  fleet targets: LAMBDA_OPS_ACCOUNTS=organization, LAMBDA_OPS_REGIONS=us-east-1,eu-west-1; "
+        "Lambda control-plane limits: 2 Lambda requests/s per account and region"
+    ) in lines
+    assert "fleet" not in banner("u", "aws", None, {})
+
+
+def test_cli_throttle_and_latency(capsys: pytest.CaptureFixture[str]) -> None:
+    args = parse_args(["--throttle", "10", "--latency", "50"], {})
+    assert (args.throttle, args.latency) == (10.0, 50.0)
+    defaults = parse_args([], {})
+    assert (defaults.throttle, defaults.latency) == (None, 0.0)
+    for bad in (["--throttle", "0"], ["--latency", "-1"], ["--backend", "aws", "--throttle", "5"]):
+        with pytest.raises(SystemExit) as exit_info:
+            parse_args(bad, {})
+        assert exit_info.value.code == 2
+    assert "not with --backend aws" in capsys.readouterr().err
 
 
 @pytest.mark.realclient

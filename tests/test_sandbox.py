@@ -140,6 +140,8 @@ def test_sandbox_child_serves_a_seeded_account_and_stops(sandbox: tuple[Sandbox,
     assert info.endpoint_url.startswith("http://127.0.0.1:")
     assert info.functions == len(FUNCTIONS)
     assert info.seed_seconds < 5
+    assert info.fleet.startswith("organisation of 4 accounts")  # app/local/seed_fleet.py, in its own tests
+    assert info.limits == "none"
     lam, _ = clients(info.endpoint_url)
     functions = lam.list_functions()["Functions"]
     assert len(functions) == len(FUNCTIONS) >= 40

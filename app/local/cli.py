@@ -1,10 +1,14 @@
 """``python -m app.local``: serve the Lambda handler on http://127.0.0.1:PORT/mcp, as API Gateway would.
 
     python -m app.local [--port N] [--host 127.0.0.1] [--backend sandbox|aws] [--handler module:attr]
-                        [--auth off|local]
+                        [--auth off|local] [--throttle RPS] [--latency MS]
 
 ``--backend sandbox`` (the default) starts the sandbox AWS account and points boto3 at it; ``--backend aws``
 uses the standard AWS credential chain (``AWS_PROFILE``, ``AWS_REGION``, ...) against the real account.
+The sandbox is a small fleet (app/local/seed_fleet.py): the server is pointed at its organisation
+(``LAMBDA_OPS_ACCOUNTS=organization``, ``LAMBDA_OPS_REGIONS=us-east-1,eu-west-1`` unless exported).
+``--throttle RPS`` and ``--latency MS`` make the sandbox's Lambda control plane rate-limited and slow, as AWS
+is (app/local/control_plane.py).
 ``--auth local`` (``make serve-auth``) also starts a real authorization server on loopback (app/local/auth.py)
 and makes the server its protected resource: every MCP request then needs a bearer token from it.
 """
@@ -28,9 +32,11 @@ from typing import TextIO
 from app.local.auth import AuthServerError, AuthServerInfo, LocalAuthServer, apply_settings, banner_lines
 from app.local.child import Child, ChildError
 from app.local.context import REGION
+from app.local.control_plane import Limits
 from app.local.engine import DEFAULT_WORKER
 from app.local.runtime import DEFAULT_HANDLER, LambdaRuntime
-from app.local.sandbox import CREDENTIALS, Sandbox, SandboxError, SandboxInfo
+from app.local.sandbox import CREDENTIALS, Sandbox, SandboxError, SandboxInfo, add_limit_arguments
+from app.local.seed_fleet import SETTINGS as FLEET_SETTINGS
 from app.local.server import LocalGateway
 from app.local.tasks_table import TABLE as TASKS_TABLE
 from app.local.tasks_table import WORKER
@@ -77,7 +83,10 @@ def parse_args(argv: list[str], environ: MutableMapping[str, str]) -> argparse.N
         default="off",
         help="local: sign-in on, against an authorization server started on loopback (default off)",
     )
+    add_limit_arguments(parser)
     args = parser.parse_args(argv)
+    if args.backend != "sandbox" and (args.throttle is not None or args.latency):
+        parser.error("--throttle and --latency emulate AWS in the sandbox: not with --backend aws")
     if args.host == "localhost":
         args.host = "127.0.0.1"
     try:
@@ -111,6 +120,8 @@ def local_environment(backend: str, environ: MutableMapping[str, str]) -> None:
     if backend != "sandbox":
         return
     environ.setdefault("LAMBDA_OPS_ALLOW_WRITES", "true")
+    for name, value in FLEET_SETTINGS.items():  # the seeded fleet: its organisation, both its regions
+        environ.setdefault(name, value)
     for name in [*_REAL_ACCOUNT_VARIABLES, *(k for k in environ if k.startswith("AWS_ENDPOINT_URL_"))]:
         environ.pop(name, None)
     environ["AWS_ACCESS_KEY_ID"] = CREDENTIALS["aws_access_key_id"]
@@ -145,14 +156,17 @@ def banner(
             f"sandbox AWS account (moto on {sandbox.endpoint_url}, {sandbox.functions} functions, "
             f"seeded in {sandbox.seed_seconds:.2f} s)"
         )
+        fleet = _fleet(sandbox, environ)
     else:
         region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "from your AWS config"
         account = f"your AWS account (standard credential chain; region {region})"
+        fleet = []
     servers = json.dumps({"mcpServers": {"lambda-ops": {"type": "http", "url": url}}}, indent=2)
     return "\n".join(
         [
             f"lambda-ops-mcp ready: {url}",
             f"  backend: {account}; writes {'enabled' if writes else 'disabled'}",
+            *fleet,
             f"  confirmations: {_confirmation_key(environ)}",
             f"  sign-in: {_sign_in(environ)}",
             f"  tasks: {_tasks(environ, engine)}",
@@ -169,6 +183,14 @@ def banner(
             "Each request below: method path status duration, MCP method. Ctrl+C stops.",
         ]
     )
+
+
+def _fleet(sandbox: SandboxInfo, environ: MutableMapping[str, str]) -> list[str]:
+    targets = ", ".join(f"{name}={environ.get(name, '')}" for name in FLEET_SETTINGS)
+    return [
+        f"  fleet: {sandbox.fleet or 'none seeded'}",
+        f"  fleet targets: {targets}; Lambda control-plane limits: {sandbox.limits}",
+    ]
 
 
 def _tasks(environ: MutableMapping[str, str], engine: str | None) -> str:
@@ -234,7 +256,8 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     auth_server = LocalAuthServer(gateway.url) if args.auth == "local" else None
     auth: AuthServerInfo | None = None
-    sandbox = Sandbox.spawn() if args.backend == "sandbox" else None
+    limits = Limits(args.throttle, args.latency)
+    sandbox = Sandbox.spawn(limits) if args.backend == "sandbox" else None
     engine: Child | None = None
     engine_url: str | None = None
     try:

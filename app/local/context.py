@@ -10,6 +10,8 @@ from typing import Any
 
 ACCOUNT_ID = "123456789012"  # moto's default account: the sandbox and the local events agree on it
 REGION = "us-east-1"
+# The sandbox's credentials (moto accepts any).
+CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 FUNCTION_NAME = "lambda-ops-mcp"
 TIMEOUT_SECONDS = 29.0  # the function's timeout: under API Gateway's 30 s integration timeout
 

@@ -1,15 +1,18 @@
-"""The sandbox AWS account: moto in server mode on loopback, seeded with ``seed_data.FUNCTIONS``.
+"""The sandbox AWS account: moto in server mode on loopback, seeded with ``seed_data.FUNCTIONS`` and a small
+fleet around it (app/local/seed_fleet.py: an organisation, member accounts in two regions, one denied).
 
 It runs in a child process (``python -m app.local.sandbox``), not in the server's: importing moto hooks
 botocore in the importing process, and the handler's process must stay as it is on Lambda. The child prints
 one JSON line when it is ready (its URL, how many functions, how long seeding took) and runs until its stdin
 closes (the parent stopped or died: no orphaned moto) or it receives SIGINT/SIGTERM.
 
-Run it alone for a seeded account to point the AWS CLI at: ``python -m app.local.sandbox``.
+Run it alone for a seeded account to point the AWS CLI at: ``python -m app.local.sandbox [--throttle RPS]
+[--latency MS]`` (the control-plane limits of app/local/control_plane.py).
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import logging
@@ -25,10 +28,11 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import IO, Any
 
-from app.local.context import REGION
+from app.local.context import CREDENTIALS, REGION
+from app.local.control_plane import Limits
 
 LOOPBACK = "127.0.0.1"
-CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}  # moto accepts any
+__all__ = ["CREDENTIALS", "LOOPBACK", "Sandbox", "SandboxError", "SandboxInfo"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,8 @@ class SandboxInfo:
     endpoint_url: str
     functions: int
     seed_seconds: float
+    fleet: str = ""  # what app/local/seed_fleet.py seeded, in words ("" when no fleet)
+    limits: str = "none"  # the control-plane limits in effect (Limits.describe)
 
 
 class SandboxError(RuntimeError):
@@ -53,10 +59,10 @@ class Sandbox:
         self._reader.start()
 
     @classmethod
-    def spawn(cls) -> Sandbox:
+    def spawn(cls, limits: Limits | None = None) -> Sandbox:
         """Start the child; returns at once (seeding goes on while the caller does other work)."""
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.local.sandbox"],
+        process = subprocess.Popen(  # noqa: S603 - this interpreter, our module, numbers we formatted
+            [sys.executable, "-m", "app.local.sandbox", *limit_args(limits or Limits())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             start_new_session=True,  # Ctrl+C reaches the parent only; the parent stops the child
@@ -72,7 +78,11 @@ class Sandbox:
         try:
             ready = json.loads(line)
             self.info = SandboxInfo(
-                ready["endpoint_url"], int(ready["functions"]), float(ready["seed_seconds"])
+                ready["endpoint_url"],
+                int(ready["functions"]),
+                float(ready["seed_seconds"]),
+                str(ready.get("fleet", "")),
+                str(ready.get("limits", "none")),
             )
         except (ValueError, KeyError, TypeError):
             code = self.stop()
@@ -98,6 +108,51 @@ class Sandbox:
     def _read_first_line(self) -> None:
         assert self.process.stdout is not None
         self._first_line.append(self.process.stdout.readline())
+
+
+def limit_args(limits: Limits) -> list[str]:
+    args = [] if limits.throttle_rps is None else ["--throttle", f"{limits.throttle_rps:g}"]
+    return args + (["--latency", f"{limits.latency_ms:g}"] if limits.latency_ms > 0 else [])
+
+
+def parse_limits(argv: list[str]) -> Limits:
+    parser = argparse.ArgumentParser(prog="python -m app.local.sandbox")
+    add_limit_arguments(parser)
+    args = parser.parse_args(argv)
+    return Limits(args.throttle, args.latency)
+
+
+def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--throttle RPS`` and ``--latency MS``: shared by ``python -m app.local`` and the sandbox child."""
+    parser.add_argument(
+        "--throttle",
+        type=_positive,
+        default=None,
+        metavar="RPS",
+        help="sandbox: Lambda control-plane requests per second per account and region; more get "
+        "TooManyRequestsException (HTTP 429), as on AWS (default: unlimited)",
+    )
+    parser.add_argument(
+        "--latency",
+        type=_non_negative,
+        default=0.0,
+        metavar="MS",
+        help="sandbox: milliseconds added to each Lambda API call (default 0)",
+    )
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 10000:
+        raise argparse.ArgumentTypeError(f"{text}: requests per second must be in (0, 10000]")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 60000:
+        raise argparse.ArgumentTypeError(f"{text}: milliseconds must be in [0, 60000]")
+    return value
 
 
 def clients(endpoint_url: str) -> tuple[Any, Any]:
@@ -152,17 +207,18 @@ def configure_moto(endpoint_url: str) -> None:
         response.read()
 
 
-def run_child(stdin: IO[bytes], stdout: IO[str]) -> int:
+def run_child(stdin: IO[bytes], stdout: IO[str], limits: Limits | None = None) -> int:
     """The child: start moto, seed it, announce it, serve until stdin closes or a signal arrives."""
-    from moto.server import ThreadedMotoServer
-
-    from app.local import moto_patches, slow_updates
+    from app.local import control_plane, moto_fleet, moto_paging, moto_patches, slow_updates
     from app.local.seed import seed_account
+    from app.local.seed_fleet import seed_fleet
     from app.local.tasks_table import create_tasks_table
 
+    limits = limits or Limits()
     slow_updates.install()  # updates that take time, as on AWS (moto applies them at once)
-
     moto_patches.apply()  # CloudWatch percentiles (app/local/moto_patches.py)
+    moto_paging.install()  # Lambda's list operations page (app/local/moto_paging.py)
+    moto_fleet.install()  # AssumeRole checks trust, fixed account ids (app/local/moto_fleet.py)
 
     stop = threading.Event()
 
@@ -172,7 +228,7 @@ def run_child(stdin: IO[bytes], stdout: IO[str]) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per AWS call
-    server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
+    server = control_plane.moto_server(limits, LOOPBACK)  # behind the rate limit and latency, if any
     server.start()
     try:
         host, port = server.get_host_and_port()
@@ -180,13 +236,20 @@ def run_child(stdin: IO[bytes], stdout: IO[str]) -> int:
         configure_moto(url)
         started = time.perf_counter()
         count = seed_account(*clients(url))
+        fleet = seed_fleet(url)
         create_tasks_table(dynamodb(url))
         seed_health_data(url)
         seeded = time.perf_counter() - started
-        print(
-            json.dumps({"endpoint_url": url, "functions": count, "seed_seconds": round(seeded, 3)}),
-            file=stdout,
-        )
+        if server.control_plane is not None:  # the limits apply to the clients, not to seeding
+            server.control_plane.armed = True
+        ready = {
+            "endpoint_url": url,
+            "functions": count,
+            "seed_seconds": round(seeded, 3),
+            "fleet": fleet.describe(),
+            "limits": limits.describe(),
+        }
+        print(json.dumps(ready), file=stdout)
         stdout.flush()
         if stdin.isatty():
             print(f"sandbox AWS account on {url} ({count} functions); Ctrl+C stops it", file=sys.stderr)
@@ -201,4 +264,4 @@ def run_child(stdin: IO[bytes], stdout: IO[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_child(sys.stdin.buffer, sys.stdout))
+    sys.exit(run_child(sys.stdin.buffer, sys.stdout, parse_limits(sys.argv[1:])))
