@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     )
     config_aggregator: str = Field(
         default="",
-        pattern=r"^$|^[\w-]{1,256}$",
+        pattern=r"^$|^[A-Za-z0-9_-]{1,256}$",
         description="An AWS Config aggregator of the organization: the fleet audit reads $LATEST from it.",
     )
 

@@ -138,11 +138,11 @@ class AwsFleet:
         return Target(found, self._region(region))
 
     def ops(self, target: Target, caller: Caller, *, write: bool = False) -> LambdaOps:
-        if self._is_home_single(target) and self._given_home is not None:
-            return self._given_home
         home = self._is_home_single(target) or (
             not self.config.single and target.account == self.home_account()
         )
+        if home and target.region == self.home_region and self._given_home is not None:
+            return self._given_home
         role = "" if home else self._role(write)
         key = (
             "home" if home else target.account,

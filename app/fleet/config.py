@@ -11,7 +11,7 @@ ACCOUNT_ID = re.compile(r"^\d{12}$")
 ORGANIZATION = re.compile(r"^organization(:(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32}))?$")
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 ENABLED = "enabled"
-ROLE_NAME = r"^[\w+=,.@-]{1,64}$"
+ROLE_NAME = r"^[A-Za-z0-9_+=,.@-]{1,64}$"
 
 
 def check_accounts(value: list[str]) -> list[str]:

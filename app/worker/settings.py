@@ -27,7 +27,7 @@ class WorkerSettings(BaseModel):
     member_write_role: str = Field(default="lambda-ops-mcp-writer", pattern=ROLE_NAME)
     fleet_rate_per_s: float = Field(default=10.0, gt=0, le=15)
     fleet_workers: int = Field(default=16, ge=1, le=64)
-    config_aggregator: str = Field(default="", pattern=r"^$|^[\w-]{1,256}$")
+    config_aggregator: str = Field(default="", pattern=r"^$|^[A-Za-z0-9_-]{1,256}$")
 
     @field_validator("accounts")
     @classmethod
