@@ -80,5 +80,5 @@ class Limits:
         def before_send(**_: Any) -> None:  # returning None: the request is sent as usual
             bucket.take()
 
-        client.meta.events.register("before-send.lambda", before_send)
+        client.meta.events.register_first("before-send.lambda", before_send)  # before any stub
         return client
