@@ -8,7 +8,7 @@
   configured regions; every Lambda client a fleet target gets is rate limited per account and region
   (``limits``) and retries in adaptive mode.
 
-Facades are cached per (target, role, source identity) for as long as their credentials are: a boto3
+Facades are cached per (target, role, source identity, tool) for as long as their credentials are: a boto3
 client holds a connection pool, no thread. ``renew()`` drops credentials and clients (SnapStart restore).
 """
 

@@ -7,7 +7,8 @@
 - 900 s sessions (the minimum STS grants): a leaked set of credentials is worth a quarter of an hour.
 - The regional STS endpoint of the function's own region: no dependency on us-east-1, the call stays in the
   region, and the tokens are valid in every region.
-- Cached per (account, role, source identity) until ``margin_s`` before expiry; ``clear()`` (registered
+- Cached per (account, role, source identity, tool) until ``margin_s`` before expiry (the tool is part of
+  the key so that the ``lambda-ops-tool`` tag in CloudTrail is always the tool that made the call); ``clear()`` (registered
   with app/renewal.py) drops them all after a SnapStart restore.
 """
 
@@ -70,7 +71,7 @@ class Sessions:
     ) -> None:
         self._sts, self.partition, self._server_role = sts, partition, server_role
         self.clock, self.margin_s, self.duration_s = clock, margin_s, duration_s
-        self._cache: dict[tuple[str, str, str], Credentials] = {}
+        self._cache: dict[tuple[str, str, str, str], Credentials] = {}
         self._lock = threading.Lock()
         self.assumed = 0  # AssumeRole calls made (tests and benchmarks count them)
 
@@ -78,8 +79,8 @@ class Sessions:
         return f"arn:{self.partition}:iam::{account}:role/{role}"
 
     def credentials(self, account: str, role: str, caller: Caller) -> Credentials:
-        """The cached credentials of (account, role, caller), or new ones; raises ``OpsFailure``."""
-        key = (account, role, caller.source_identity)
+        """The cached credentials of (account, role, caller and tool), or new ones; raises ``OpsFailure``."""
+        key = (account, role, caller.source_identity, caller.tool)
         with self._lock:
             found = self._cache.get(key)
         if found is not None and found.expires_at - self.margin_s > self.clock():

@@ -114,8 +114,14 @@ def calls() -> Calls:
     return Calls()
 
 
-def make_fleet(calls: Calls, *, accounts: tuple[str, ...] = (ONE, TWO, DENIED), regions: tuple[str, ...] = REGIONS,
-               policy: WritePolicy | None = None, **kw: Any) -> AwsFleet:  # fmt: skip
+def make_fleet(
+    calls: Calls,
+    *,
+    accounts: tuple[str, ...] = (ONE, TWO, DENIED),
+    regions: tuple[str, ...] = REGIONS,
+    policy: WritePolicy | None = None,
+    **kw: Any,
+) -> AwsFleet:
     return AwsFleet(
         FleetConfig(accounts=accounts, regions=regions, **kw),
         policy=policy,

@@ -146,7 +146,8 @@ def test_writes_go_through_the_writer_role_only_when_writes_are_allowed(
     off = make_fleet(calls)
     refused = off.ops(off.resolve(TWO, "eu-west-1"), ALICE, write=True).invoke("two-eu")
     assert calls.assumed()[-1]["RoleArn"] == f"arn:aws:iam::{TWO}:role/lambda-ops-mcp-reader"
-    assert isinstance(refused, OpsError) and refused.kind is ErrorKind.REFUSED
+    assert isinstance(refused, OpsError)
+    assert refused.kind is ErrorKind.REFUSED
 
 
 def test_the_server_never_writes_its_own_function_in_any_account(fleet_aws: None, calls: Calls) -> None:
@@ -154,7 +155,8 @@ def test_the_server_never_writes_its_own_function_in_any_account(fleet_aws: None
     fleet = make_fleet(calls, policy=policy)
     ops = fleet.ops(fleet.resolve(TWO, "eu-west-1"), ALICE, write=True)
     refused = ops.invoke("two-eu")
-    assert isinstance(refused, OpsError) and refused.kind is ErrorKind.REFUSED
+    assert isinstance(refused, OpsError)
+    assert refused.kind is ErrorKind.REFUSED
     assert "this server itself" in refused.message
 
 
@@ -166,7 +168,8 @@ def test_check_says_which_targets_are_reachable(fleet_aws: None, calls: Calls) -
         t for t in targets if t.account != DENIED
     ]
     denied = [problem for t, problem in found.items() if t.account == DENIED]
-    assert len(denied) == 2 and all(p is not None and p.kind is ErrorKind.ACCESS_DENIED for p in denied)
+    assert len(denied) == 2
+    assert all(p is not None and p.kind is ErrorKind.ACCESS_DENIED for p in denied)
 
 
 def test_an_invalid_token_outside_the_home_region_is_a_disabled_region() -> None:

@@ -13,7 +13,8 @@ FLEET = ["accounts", "regions", "member_role", "member_write_role", "fleet_rate_
          "config_aggregator"]  # fmt: skip
 GOOD = [
     {},
-    {"LAMBDA_OPS_ACCOUNTS": "111111111111, 222222222222,111111111111", "LAMBDA_OPS_REGIONS": "us-east-1,eu-west-1"},
+    {"LAMBDA_OPS_ACCOUNTS": "111111111111, 222222222222,111111111111",
+     "LAMBDA_OPS_REGIONS": "us-east-1,eu-west-1"},
     {"LAMBDA_OPS_ACCOUNTS": "organization", "LAMBDA_OPS_REGIONS": "enabled"},
     {"LAMBDA_OPS_ACCOUNTS": "organization:ou-ab12-cdef5678"},
     {"LAMBDA_OPS_ACCOUNTS": "organization:r-ab12"},
