@@ -8,8 +8,8 @@
 - The regional STS endpoint of the function's own region: no dependency on us-east-1, the call stays in the
   region, and the tokens are valid in every region.
 - Cached per (account, role, source identity, tool) until ``margin_s`` before expiry (the tool is part of
-  the key so that the ``lambda-ops-tool`` tag in CloudTrail is always the tool that made the call); ``clear()`` (registered
-  with app/renewal.py) drops them all after a SnapStart restore.
+  the key so that the ``lambda-ops-tool`` tag in CloudTrail is always the tool that made the call);
+  ``clear()`` (registered with app/renewal.py) drops them all after a SnapStart restore.
 """
 
 from __future__ import annotations

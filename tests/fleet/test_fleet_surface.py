@@ -112,8 +112,8 @@ def test_a_write_in_a_member_account_uses_its_writer_role_and_policy(fleet_aws: 
     assert refused.is_error
     assert "outside this server's write allowlist" in text(refused)  # the same policy, in every account
     assert calls.assumed()[-1]["RoleArn"] == f"arn:aws:iam::{TWO}:role/lambda-ops-mcp-writer"
-    plan = call(server, "update-function-runtime",
-                {"name": "two-eu", "target_runtime": "java21", "account": TWO, "region": "eu-west-1"})  # fmt: skip
+    arguments = {"name": "two-eu", "target_runtime": "java21", "account": TWO, "region": "eu-west-1"}
+    plan = call(server, "update-function-runtime", arguments)
     assert plan.structured_content is not None  # a dry run: the reader role
     assert calls.assumed()[-1]["RoleArn"] == f"arn:aws:iam::{TWO}:role/lambda-ops-mcp-reader"
 
