@@ -15,6 +15,7 @@ import pytest
 
 from app.fleet.config import FleetConfig
 from tests.cfn import load_cfn
+from tests.test_tasks_template import function_statements
 from tests.test_template import (
     HEALTH_ACTIONS,
     READ_ACTIONS,
@@ -22,7 +23,6 @@ from tests.test_template import (
     as_list,
     load_template,
 )
-from tests.test_tasks_template import function_statements
 
 ROOT = Path(__file__).resolve().parents[2]
 MEMBER = ROOT / "infra" / "member-roles.yaml"
