@@ -128,12 +128,17 @@ def build_server(
     server.tasks_on = tasks_on
     register_basics(server)
     lazy_fleet = functools.cache(lambda: fleet or build_fleet(settings, home_ops=ops))
+    if ops is None and FleetConfig.of(settings).single:  # the home facade exactly as before the fleet
+        lazy_fleet = functools.cache(lambda: fleet or build_fleet(settings, home_ops=build_ops(settings)))
     server.lambda_fleet = lazy_fleet
     server.lambda_ops = lambda: home_ops(lazy_fleet())
     if renewal is not None:
         # The fleet holds the home facade (its boto3 clients, the runtime catalog) and every member
         # account's credentials and clients: all rebuilt lazily after a restore.
-        renewal.register("Fleet (credentials, boto3 clients, runtime catalog)", lazy_fleet.cache_clear)
+        renewal.register(
+            "LambdaOps (every target: boto3 clients, member-account credentials, runtime catalog)",
+            lazy_fleet.cache_clear,
+        )
         renewal.register("TaskService (DynamoDB and Lambda clients)", lazy_tasks.cache_clear)
     register_tools(server, lazy_fleet)
     register_health_tools(server, lazy_fleet)
@@ -146,7 +151,11 @@ def build_server(
 
 def build_ops(settings: Settings) -> LambdaOps:
     """The home facade as the settings configure it (write gate, runtime catalog refresh)."""
-    return home_ops(build_fleet(settings))
+    return LambdaOps(
+        LambdaClients(),
+        policy=write_policy(settings),
+        catalog=CatalogProvider(refresh=settings.runtime_catalog_refresh),
+    )
 
 
 def write_policy(settings: Settings) -> WritePolicy:
@@ -161,11 +170,14 @@ def write_policy(settings: Settings) -> WritePolicy:
 
 
 def build_fleet(settings: Settings, *, home_ops: LambdaOps | None = None) -> AwsFleet:
-    """The accounts and regions the settings configure (only the home target when they configure none)."""
+    """The accounts and regions the settings configure (only the home target when they configure none);
+    ``home_ops``: the home target's facade (its runtime catalog is then every target's)."""
     return AwsFleet(
         FleetConfig.of(settings),
         policy=write_policy(settings),
-        catalog=CatalogProvider(refresh=settings.runtime_catalog_refresh),
+        catalog=home_ops.catalogs
+        if home_ops is not None
+        else CatalogProvider(refresh=settings.runtime_catalog_refresh),
         home_ops=home_ops,
     )
 

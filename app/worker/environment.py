@@ -60,16 +60,17 @@ class Environment:
 
 
 def build_fleet(settings: WorkerSettings, clients: LambdaClients) -> AwsFleet:
-    """The server's fleet, seen from the worker: the same targets and roles; at home, the worker's clients."""
+    """The server's fleet, seen from the worker: the same targets and roles; alone at home, the worker's own
+    clients (as before the fleet), else clients the fleet builds (rate limited like every target's)."""
+    config = FleetConfig.of(settings)
     catalog = CatalogProvider(refresh=settings.runtime_catalog_refresh)
-    home = LambdaOps(clients, catalog=catalog)
     return AwsFleet(
-        FleetConfig.of(settings),
+        config,
         policy=WritePolicy.from_values(
             settings.allow_writes, settings.write_function_prefixes, settings.write_tag
         ),
         catalog=catalog,
-        home_ops=home,
+        home_ops=LambdaOps(clients, catalog=catalog) if config.single else None,
     )
 
 

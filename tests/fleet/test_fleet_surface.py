@@ -133,7 +133,10 @@ def test_renewal_drops_the_fleets_credentials(fleet_aws: None) -> None:
     before = server.lambda_fleet()
     assert not call(server, "list-functions", {"account": ONE}).is_error
     assert before.sessions.assumed == 1
-    assert "Fleet (credentials, boto3 clients, runtime catalog)" in renewal.renew()
+    assert (
+        "LambdaOps (every target: boto3 clients, member-account credentials, runtime catalog)"
+        in renewal.renew()
+    )
     after = server.lambda_fleet()
     assert after is not before
     assert after.sessions.assumed == 0
