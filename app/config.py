@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.fleet.config import ROLE_NAME, check_accounts, check_regions
+
 CommaList = Annotated[list[str], NoDecode]
 
 
@@ -84,6 +86,45 @@ class Settings(BaseSettings):
         "execution (a crashed or timed-out worker leaves it failed, not working).",
     )
 
+    # The fleet (issue #14): the accounts and regions this deployment answers for (app/fleet). Unset: the
+    # home account and region only, with the function's own role (no STS call).
+    accounts: CommaList = Field(
+        default_factory=list,
+        description="Member accounts the tools may reach: 12-digit account ids, 'organization' (every ACTIVE "
+        "account AWS Organizations lists) or 'organization:ou-…' / 'organization:r-…' (one OU's subtree). "
+        "Empty: the home account only.",
+    )
+    regions: CommaList = Field(
+        default_factory=list,
+        description="Regions of every target: a comma list, or 'enabled' (each account's enabled regions). "
+        "Empty: the function's own region.",
+    )
+    member_role: str = Field(
+        default="lambda-ops-mcp-reader",
+        pattern=ROLE_NAME,
+        description="The read role every member account has (infra/member-roles.yaml).",
+    )
+    member_write_role: str = Field(
+        default="lambda-ops-mcp-writer",
+        pattern=ROLE_NAME,
+        description="The write role of member accounts that allow writes (infra/member-roles.yaml).",
+    )
+    fleet_rate_per_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=15,
+        description="Lambda control-plane requests per second per account and region (AWS allows about 15, "
+        "shared with the account's own deployments); every attempt counts, retries included.",
+    )
+    fleet_workers: int = Field(
+        default=16, ge=1, le=64, description="Targets read in parallel in one process."
+    )
+    config_aggregator: str = Field(
+        default="",
+        pattern=r"^$|^[A-Za-z0-9_-]{1,256}$",
+        description="An AWS Config aggregator of the organization: the fleet audit reads $LATEST from it.",
+    )
+
     # Sign-in (issue #7): the function is an OAuth 2.1 protected resource. See app/auth/ and docs/design.md.
     auth_mode: Literal["oauth", "none"] = Field(
         default="oauth",
@@ -124,6 +165,8 @@ class Settings(BaseSettings):
         "oauth_client_ids",
         "oauth_algorithms",
         "oauth_redirect_uris",
+        "accounts",
+        "regions",
         mode="before",
     )
     @classmethod
@@ -149,3 +192,13 @@ class Settings(BaseSettings):
     def _normalise_base_path(cls, value: str) -> str:
         value = value.strip().strip("/")
         return f"/{value}" if value else ""
+
+    @field_validator("accounts")
+    @classmethod
+    def _fleet_accounts(cls, value: list[str]) -> list[str]:
+        return check_accounts(value)
+
+    @field_validator("regions")
+    @classmethod
+    def _fleet_regions(cls, value: list[str]) -> list[str]:
+        return check_regions(value)

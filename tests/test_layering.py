@@ -35,6 +35,8 @@ FORBIDDEN = {
     "tasks": (*_NO_MCP, "app.worker"),
     "records": (*_NO_MCP, "app.worker", "app.tasks"),
     "worker": _NO_MCP,
+    # The fleet (issue #14): between the domain and its callers; no MCP/HTTP, nothing of who calls it.
+    "fleet": (*_NO_MCP, "app.worker", "app.tasks", "app.records"),
     "web": ("app.surface", "app.lambda_ops", "app.handler", "app.snapstart", "app.local"),
     "auth": ("app.web", "app.surface", "app.lambda_ops", "app.handler", "app.snapstart", "app.local"),
     "surface": ("app.web", "app.handler", "app.snapstart", "app.local"),

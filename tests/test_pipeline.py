@@ -478,6 +478,8 @@ def test_the_boundary_covers_everything_the_function_role_is_granted_and_no_more
     assert needed - allowed == set()
     assert allowed - needed == set()  # nothing the function does not use (no iam:*, no wildcards)
     no_resource_type = {"lambda:ListFunctions", "cloudwatch:GetMetricData", "logs:GetQueryResults"}
+    no_resource_type |= {"organizations:ListAccounts", "organizations:ListAccountsForParent"}
+    no_resource_type |= {"organizations:ListChildren", "ec2:DescribeRegions"}
     no_resource_type |= {"logs:StopQuery"} | set(MANAGED_POLICY_ACTIONS["AWSXrayWriteOnlyAccess"])
     for statement in statements:
         for text in resource_texts(statement):
@@ -486,6 +488,9 @@ def test_the_boundary_covers_everything_the_function_role_is_granted_and_no_more
     search = next(s for s in statements if "logs:StartQuery" in as_list(s["Action"]))
     assert resource_texts(search)[0].endswith(":log-group:/aws/lambda/*")  # the functions' log groups only
     assert stack["Outputs"]["PermissionsBoundaryArn"]["Value"] == {"Ref": "PermissionsBoundary"}
+    # The fleet's member roles: inside the caller's own organization only.
+    members = next(s for s in statements if "sts:AssumeRole" in as_list(s["Action"]))
+    assert members["Condition"] == {"StringEquals": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}
 
 
 def test_the_template_puts_the_boundary_on_the_function_role_when_given() -> None:

@@ -33,7 +33,10 @@ OPS_TOOLS = {
     "get-function-health",
     "invoke-function",
     "update-function-runtime",
+    "list-targets",
 }
+# Every tool that reads an account takes the target (issue #14); the catalog and list-targets do not.
+TARGETED = OPS_TOOLS - {"get-runtime-info", "list-targets"}
 WRITE_OPERATIONS = {"Invoke", "UpdateFunctionConfiguration"}
 
 
@@ -99,8 +102,11 @@ def test_every_tool_is_described_annotated_and_typed(moto_lambda: Any) -> None:
         "list-functions",
         "get-function",
         "get-function-health",
+        "list-targets",
     ):
         assert tools[name].annotations.read_only_hint is True, name  # type: ignore[union-attr]
+    for name in TARGETED:
+        assert {"account", "region"} <= set(tools[name].input_schema["properties"]), name
     invoke, update = tools["invoke-function"].annotations, tools["update-function-runtime"].annotations
     assert invoke is not None
     assert update is not None

@@ -36,6 +36,7 @@ class ErrorKind(StrEnum):
     INVALID_ARGUMENT = "invalid_argument"  # the request failed validation before any AWS call
     UNSUPPORTED = "unsupported"
     AWS_ERROR = "aws_error"  # any other AWS error, with its code
+    REGION_DISABLED = "region_disabled"  # the region is not enabled in that account (an opt-in region)
 
 
 class OpsError(BaseModel):

@@ -24,8 +24,10 @@ from mcp.server.mcpserver.resolve import Elicit
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
+from app.fleet.fleet import Fleet
 from app.lambda_ops import InvokeResult, LambdaOps, OpsError, Outcome, UpgradeResult
 from app.surface.shapes import compact_json
+from app.surface.targeting import ops_for, where
 
 FIRST_REVISION = "2026-07-28"  # the first revision that carries questions in InputRequiredResult
 PAYLOAD_SHOWN = 300  # characters of the event shown in the invoke question
@@ -72,12 +74,16 @@ def decide(consent: ElicitationResult[Any]) -> Consent | Refusal:
     return "declined" if isinstance(consent, DeclinedElicitation) else "cancelled"
 
 
-def _ops(ctx: Context[Any, Any]) -> LambdaOps:
-    provider = getattr(ctx.mcp_server, "lambda_ops", None)
+def _ops(
+    ctx: Context[Any, Any], account: str | None, region: str | None, tool: str
+) -> tuple[LambdaOps | OpsError, str]:
+    """The target's facade (reads only: a question is computed from a dry run) and where it is, in words
+    (empty for the home target)."""
+    provider = getattr(ctx.mcp_server, "lambda_fleet", None)
     if provider is None:
-        raise RuntimeError("the server has no lambda_ops provider (build it with build_server)")
-    ops: LambdaOps = provider()
-    return ops
+        raise RuntimeError("the server has no lambda_fleet provider (build it with build_server)")
+    fleet: Fleet = provider()
+    return ops_for(fleet, account, region, tool), where(fleet, account, region)
 
 
 async def confirm_update(
@@ -92,10 +98,15 @@ async def confirm_update(
     alias: str | None,
     allow_layer_mismatch: bool,
     ship_latest_code: bool,
+    account: str | None = None,
+    region: str | None = None,
 ) -> Consent | Elicit[Confirmation]:
     if dry_run or not can_ask(ctx):
         return PROCEED
-    plan = _ops(ctx).update_runtime(
+    ops, place = _ops(ctx, account, region, "update-function-runtime")
+    if isinstance(ops, OpsError):
+        return Consent(ops)  # the target cannot be reached: nothing to confirm
+    plan = ops.update_runtime(
         name,
         target_runtime,
         dry_run=True,
@@ -109,24 +120,30 @@ async def confirm_update(
     )
     if isinstance(plan, OpsError) or plan.outcome is not Outcome.PLANNED:
         return Consent(plan)  # refused or already done: nothing to confirm, the plan says why
-    return Elicit(update_question(plan, compact_json(smoke_payload), budget_s), Confirmation)
+    return Elicit(update_question(plan, compact_json(smoke_payload), budget_s, place), Confirmation)
 
 
 async def confirm_invoke(
-    ctx: Context[Any, Any], name: str, payload: dict[str, Any] | list[Any] | None
+    ctx: Context[Any, Any],
+    name: str,
+    payload: dict[str, Any] | list[Any] | None,
+    account: str | None = None,
+    region: str | None = None,
 ) -> Consent | Elicit[Confirmation]:
     if not can_ask(ctx):
         return PROCEED
-    checked = _ops(ctx).check_invoke(name, compact_json(payload))
+    ops, place = _ops(ctx, account, region, "invoke-function")
+    checked = ops if isinstance(ops, OpsError) else ops.check_invoke(name, compact_json(payload))
     if isinstance(checked, OpsError):
-        return Consent(checked)  # refused (policy, payload): nothing to confirm
-    return Elicit(invoke_question(checked, compact_json(payload)), Confirmation)
+        return Consent(checked)  # refused (policy, payload) or unreachable: nothing to confirm
+    return Elicit(invoke_question(checked, compact_json(payload), place), Confirmation)
 
 
-def update_question(plan: UpgradeResult, smoke_payload: str | None, budget_s: float) -> str:
-    """The plan in words. Deterministic for one plan: the SDK re-asks if the words change."""
+def update_question(plan: UpgradeResult, smoke_payload: str | None, budget_s: float, place: str = "") -> str:
+    """The plan in words (``place``: ' in account A, region R' when not the home target). Deterministic for
+    one plan: the SDK re-asks if the words change."""
     previous = plan.previous_runtime or "its current runtime"
-    lines = [f"Change the runtime of Lambda function {plan.function_name} from {previous} to "
+    lines = [f"Change the runtime of Lambda function {plan.function_name}{place} from {previous} to "
              f"{plan.target_runtime}?"]  # fmt: skip
     if smoke_payload is None:
         lines.append("Smoke test: none — done when AWS reports the update Successful.")
@@ -151,11 +168,11 @@ def update_question(plan: UpgradeResult, smoke_payload: str | None, budget_s: fl
     return "\n".join(lines)
 
 
-def invoke_question(function: str, payload: str | None) -> str:
+def invoke_question(function: str, payload: str | None, place: str = "") -> str:
     event = payload or "{}"
     shown = event if len(event) <= PAYLOAD_SHOWN else event[:PAYLOAD_SHOWN] + "…"
     return (
-        f"Invoke Lambda function {function} now? This runs its code, which may change data.\n"
+        f"Invoke Lambda function {function}{place} now? This runs its code, which may change data.\n"
         f"Event ({len(event.encode())} bytes): {shown}\n"
         "Nothing runs unless you confirm."
     )

@@ -9,13 +9,15 @@ from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult
 from pydantic import BeforeValidator, Field
 
-from app.lambda_ops import LambdaOps
+from app.fleet.fleet import Fleet
+from app.lambda_ops import OpsError
 from app.lambda_ops.function_health import DEFAULT_WINDOW_MINUTES, MAX_WINDOW_MINUTES, FunctionHealth
 from app.surface import render_health
-from app.surface.shapes import READ, FunctionName, result
+from app.surface.shapes import READ, Account, FunctionName, Region, result
+from app.surface.targeting import ops_for
 
 
-def register_health_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
+def register_health_tools(server: MCPServer, fleet: Callable[[], Fleet]) -> None:
     @server.tool(
         name="get-function-health",
         title="How is a function doing?",
@@ -51,8 +53,13 @@ def register_health_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> No
                 "baseline is the 7 days before them.",
             ),
         ] = DEFAULT_WINDOW_MINUTES,
+        account: Account = None,
+        region: Region = None,
     ) -> Annotated[CallToolResult, FunctionHealth]:
-        outcome = ops().function_health(name, qualifier=qualifier, window_minutes=window)
+        ops = ops_for(fleet(), account, region, "get-function-health")
+        if isinstance(ops, OpsError):
+            return result(ops, render_health.health)
+        outcome = ops.function_health(name, qualifier=qualifier, window_minutes=window)
         return result(outcome, render_health.health)
 
 

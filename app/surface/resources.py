@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from pydantic import BaseModel, Field
 
-from app.lambda_ops import ErrorKind, LambdaOps, OpsError
+from app.fleet.fleet import Fleet
+from app.fleet.targets import Caller
+from app.lambda_ops import ErrorKind, OpsError
+from app.lambda_ops.errors import OpsFailure
 from app.surface import render
 
 JSON = "application/json"
@@ -26,7 +29,16 @@ def _json(outcome: BaseModel | OpsError) -> str:
     return outcome.model_dump_json()
 
 
-def register_resources(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
+def _home(fleet: Fleet, outcome: Callable[[Any], BaseModel | OpsError]) -> str:
+    """Resources read the home target (a resource URI has no account; the tools take one)."""
+    try:
+        ops = fleet.ops(fleet.resolve(None, None), Caller(tool="resources/read"))
+    except OpsFailure as failure:
+        return _json(failure.error)
+    return _json(outcome(ops))
+
+
+def register_resources(server: MCPServer, fleet: Callable[[], Fleet]) -> None:
     @server.resource(
         "lambda://runtimes",
         name="runtimes",
@@ -36,7 +48,7 @@ def register_resources(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
         mime_type=JSON,
     )
     async def runtimes() -> str:
-        return _json(ops().runtime_info())
+        return _home(fleet(), lambda ops: ops.runtime_info())
 
     @server.resource(
         "lambda://functions/{name}",
@@ -47,7 +59,7 @@ def register_resources(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
         mime_type=JSON,
     )
     async def function(name: str) -> str:
-        return _json(ops().get_function(name))
+        return _home(fleet(), lambda ops: ops.get_function(name))
 
 
 def register_prompts(server: MCPServer) -> None:

@@ -30,6 +30,23 @@ FunctionName = Annotated[
 Family = Annotated[
     str | None, Field(description="Only this family: nodejs, python, java, dotnet, ruby, go or provided.")
 ]
+# The fleet (issue #14): where a tool looks. Validated again by the fleet (a configured target).
+Account = Annotated[
+    str | None,
+    Field(
+        max_length=64,
+        description="The AWS account: its 12-digit id or its name (list-targets lists them). Omit for the "
+        "server's own account.",
+    ),
+]
+Region = Annotated[
+    str | None,
+    Field(
+        max_length=32,
+        pattern=r"^[a-z]{2}(-[a-z]+)+-\d$",
+        description="The AWS region (us-east-1). Omit for the server's own region.",
+    ),
+]
 # Any, not pydantic's JsonValue: the request is JSON already, and JsonValue's recursive $defs entry carries no
 # validation keyword, which Inspector's schema-portability check flags.
 Payload = Annotated[

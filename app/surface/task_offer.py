@@ -81,10 +81,12 @@ class TaskOffer:
         stop_on_cancel: bool,
         poll_interval_ms: int | None = None,
         started: Callable[[TaskRecord], None] | None = None,
+        target: tuple[str | None, str | None] = (None, None),
     ) -> OpsError:
         """Create the task and answer ``CreateTaskResult`` (raises ``TaskCreated``, after ``started`` saw
         the new task: a write's audit line names it); the error when the task could not be started (the
-        tool answers it as a tool error)."""
+        tool answers it as a tool error). ``target``: the (account id, region) the work is for (None: home).
+        """
         try:
             record = self.service.create(
                 tool=tool,
@@ -95,6 +97,8 @@ class TaskOffer:
                 stop_on_cancel=stop_on_cancel,
                 poll_interval_ms=poll_interval_ms,
                 server_function=os.environ.get("AWS_LAMBDA_FUNCTION_NAME"),
+                account=target[0],
+                region=target[1],
             )
         except OpsFailure as failure:
             return failure.error

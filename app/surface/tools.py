@@ -16,7 +16,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult
 from pydantic import Field
 
-from app.lambda_ops import FunctionDetail, FunctionPage, LambdaOps, RuntimeAudit, RuntimeCatalogResult
+from app.fleet.fleet import Fleet
+from app.lambda_ops import FunctionDetail, FunctionPage, OpsError, RuntimeAudit, RuntimeCatalogResult
 from app.lambda_ops.audit import (
     AUDIT_SECONDS,
     DEFAULT_NAMES_PER_GROUP,
@@ -26,15 +27,17 @@ from app.lambda_ops.audit import (
 )
 from app.lambda_ops.functions import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from app.surface import render
-from app.surface.shapes import READ, Family, FunctionName, result
+from app.surface.shapes import READ, Account, Family, FunctionName, Region, result
+from app.surface.targeting import ops_for, task_target
 from app.surface.task_offer import offer
 
 # For a client that takes tasks, the synchronous attempt is shorter: what it cannot finish, a task does.
 TASK_PROBE_S = 8.0
 
 
-def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
-    """Register the read tools; ``ops`` returns the (lazily built, shared) ``LambdaOps``."""
+def register_tools(server: MCPServer, fleet: Callable[[], Fleet]) -> None:
+    """Register the read tools; ``fleet`` returns the (lazily built, shared) ``Fleet``: each tool reads the
+    target its ``account`` and ``region`` name (the home one by default)."""
 
     @server.tool(
         name="get-runtime-info",
@@ -53,7 +56,10 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
         ] = None,
         family: Family = None,
     ) -> Annotated[CallToolResult, RuntimeCatalogResult]:
-        return result(ops().runtime_info(runtime=runtime, family=family), render.catalog)
+        home = ops_for(fleet(), None, None, "get-runtime-info")  # the catalog: no call to any account
+        if isinstance(home, OpsError):
+            return result(home, render.catalog)
+        return result(home.runtime_info(runtime=runtime, family=family), render.catalog)
 
     @server.tool(
         name="audit-runtimes",
@@ -93,9 +99,14 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
                 "days, busiest first, and name the idle ones (deletion candidates). Omit for no ranking."
             ),
         ] = None,
+        account: Account = None,
+        region: Region = None,
     ) -> Annotated[CallToolResult, RuntimeAudit]:
+        ops = ops_for(fleet(), account, region, "audit-runtimes")
+        if isinstance(ops, OpsError):
+            return result(ops, render.audit)
         task = offer()
-        outcome = ops().audit_runtimes(
+        outcome = ops.audit_runtimes(
             family=family,
             names_per_group=names_per_group,
             routes_limit=routes_limit,
@@ -116,6 +127,7 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
                 message=f"The account is larger than a tool call can read ({outcome.total_functions} "
                 "functions read so far): reading all of it",
                 stop_on_cancel=True,  # reads only: a cancelled audit simply stops
+                target=task_target(fleet(), account, region),
             )
             outcome = outcome.model_copy(update={"note": f"{outcome.note} (A task could not be started: "
                                                  f"{not_started.message})"})  # fmt: skip
@@ -154,8 +166,13 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
                 "finds versions still on an old runtime after $LATEST moved on. Keep it with the marker."
             ),
         ] = False,
+        account: Account = None,
+        region: Region = None,
     ) -> Annotated[CallToolResult, FunctionPage]:
-        outcome = ops().list_functions(
+        ops = ops_for(fleet(), account, region, "list-functions")
+        if isinstance(ops, OpsError):
+            return result(ops, render.page)
+        outcome = ops.list_functions(
             marker=marker or None,
             page_size=page_size,
             runtime=runtime,
@@ -175,5 +192,10 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
         "before invoking or upgrading a function.",
         annotations=READ,
     )
-    async def get_function(name: FunctionName) -> Annotated[CallToolResult, FunctionDetail]:
-        return result(ops().get_function(name), render.detail)
+    async def get_function(
+        name: FunctionName, account: Account = None, region: Region = None
+    ) -> Annotated[CallToolResult, FunctionDetail]:
+        ops = ops_for(fleet(), account, region, "get-function")
+        if isinstance(ops, OpsError):
+            return result(ops, render.detail)
+        return result(ops.get_function(name), render.detail)

@@ -17,13 +17,15 @@ from mcp.server.mcpserver.resolve import Resolve
 from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
-from app.lambda_ops import InvokeResult, LambdaOps, OpsError, Outcome, UpgradeResult
+from app.fleet.fleet import Fleet
+from app.lambda_ops import InvokeResult, OpsError, Outcome, UpgradeResult
 from app.lambda_ops.clients import ClientSettings
 from app.lambda_ops.upgrade.plan import DEFAULT_BUDGET_S, MAX_BUDGET_S
 from app.records import outcomes as upgrade_metric
 from app.surface import audit_trail, confirm, render
 from app.surface.confirm import confirm_invoke, confirm_update
-from app.surface.shapes import FunctionName, Payload, compact_json, result
+from app.surface.shapes import Account, FunctionName, Payload, Region, compact_json, result
+from app.surface.targeting import ops_for, task_target
 from app.surface.task_offer import offer
 
 # A synchronous invoke waits this long for the function (the invoke client's read timeout): a function whose
@@ -31,8 +33,14 @@ from app.surface.task_offer import offer
 SYNC_INVOKE_S = ClientSettings().invoke_read_timeout_s
 
 
-def register_write_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
-    """Register the write tools; ``ops`` returns the (lazily built, shared) ``LambdaOps``."""
+def register_write_tools(server: MCPServer, fleet: Callable[[], Fleet]) -> None:
+    """Register the write tools; ``fleet`` returns the (lazily built, shared) ``Fleet``. A write to another
+    account goes through its writer role, under the same write policy; reads (plans, checks) through its
+    reader role."""
+
+    def where(account: str | None, region: str | None) -> dict[str, Any]:
+        """The audit line's target fields (none for the home target: the line stays as it was)."""
+        return {k: v for k, v in {"account": account, "region": region}.items() if v}
 
     @server.tool(
         name="invoke-function",
@@ -50,9 +58,11 @@ def register_write_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> Non
         name: FunctionName,
         payload: Payload = None,
         log_tail: Annotated[bool, Field(description="Also return the tail of the invocation's log.")] = False,
+        account: Account = None,
+        region: Region = None,
         consent: Annotated[ElicitationResult[Any], Resolve(confirm_invoke)] = confirm.NOT_ASKED,  # the user
     ) -> Annotated[CallToolResult, InvokeResult]:
-        change = {"log_tail": log_tail}
+        change: dict[str, Any] = {"log_tail": log_tail, **where(account, region)}
         decision = confirm.decide(consent)
         if isinstance(decision, str):  # the user said no (app/surface/confirm.py)
             declined, text = confirm.declined_invoke(name, decision)
@@ -61,11 +71,15 @@ def register_write_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> Non
         if isinstance(decision.outcome, OpsError):  # refused before asking: nothing to confirm
             audit_trail.record("invoke-function", name, change, decision.outcome)
             return result(decision.outcome, render.invoke)
+        ops = ops_for(fleet(), account, region, "invoke-function", write=True)
+        if isinstance(ops, OpsError):  # the target cannot be reached (or is not in the fleet)
+            audit_trail.record("invoke-function", name, change, ops)
+            return result(ops, render.invoke)
         if (task := offer()) is not None:
             # A client that takes tasks: a function that may run longer than a tool call can wait for is
             # invoked by the worker, which waits for the function's whole timeout.
-            checked = ops().check_invoke(name, compact_json(payload))
-            timeout = ops().function_timeout(name) if not isinstance(checked, OpsError) else checked
+            checked = ops.check_invoke(name, compact_json(payload))
+            timeout = ops.function_timeout(name) if not isinstance(checked, OpsError) else checked
             if isinstance(timeout, OpsError):
                 audit_trail.record("invoke-function", name, change, timeout)
                 return result(timeout, render.invoke)
@@ -78,10 +92,11 @@ def register_write_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> Non
                     started=lambda record: audit_trail.started(
                         "invoke-function", name, change, record.task_id
                     ),
+                    target=task_target(fleet(), account, region),
                 )
                 audit_trail.record("invoke-function", name, change, not_started)
                 return result(not_started, render.invoke)
-        outcome = ops().invoke(name, compact_json(payload), log_tail=log_tail)
+        outcome = ops.invoke(name, compact_json(payload), log_tail=log_tail)
         audit_trail.record("invoke-function", name, change, outcome)
         return result(outcome, lambda invoked: render.invoke(invoked, log_tail))
 
@@ -155,10 +170,16 @@ def register_write_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> Non
                 "(publishing ships that code too)."
             ),
         ] = False,
+        account: Account = None,
+        region: Region = None,
         consent: Annotated[ElicitationResult[Any], Resolve(confirm_update)] = confirm.NOT_ASKED,  # the user
     ) -> Annotated[CallToolResult, UpgradeResult]:
         def run(dry: bool) -> UpgradeResult | OpsError:
-            return ops().update_runtime(
+            # A plan reads only (the reader role); the change itself goes through the writer role.
+            ops = ops_for(fleet(), account, region, "update-function-runtime", write=not dry)
+            if isinstance(ops, OpsError):
+                return ops
+            return ops.update_runtime(
                 name,
                 target_runtime,
                 dry_run=dry,
@@ -171,7 +192,12 @@ def register_write_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> Non
                 ship_latest_code=ship_latest_code,
             )
 
-        change = {"target_runtime": target_runtime, "smoke_test": smoke_payload is not None, "alias": alias}
+        change = {
+            "target_runtime": target_runtime,
+            "smoke_test": smoke_payload is not None,
+            "alias": alias,
+            **where(account, region),
+        }
 
         def audited(outcome: UpgradeResult | OpsError) -> CallToolResult:
             """Every exit of a non-dry-run call is audited: done, refused, declined or failed."""
@@ -208,6 +234,7 @@ def register_write_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> Non
                     started=lambda record: audit_trail.started(
                         "update-function-runtime", name, change, record.task_id
                     ),
+                    target=task_target(fleet(), account, region),
                 )
                 return audited(not_started)
         outcome = run(dry_run)

@@ -108,3 +108,6 @@ class WorkOrder(BaseModel):
     caller: Caller
     requested_at: float  # epoch seconds: the worker's clock starts here (the same on every replay)
     server_function: str | None = None  # the server's own function: the worker never writes it either
+    # The target (issue #14): the account id and region the tool was asked about; None: the home one.
+    account: str | None = None
+    region: str | None = None

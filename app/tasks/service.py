@@ -68,6 +68,8 @@ class TaskService:
         stop_on_cancel: bool,
         poll_interval_ms: int | None = None,
         server_function: str | None = None,
+        account: str | None = None,
+        region: str | None = None,
     ) -> TaskRecord:
         """A new task, durably stored, its execution started. Raises ``OpsFailure`` when the worker could
         not be started (the task is then recorded as failed)."""
@@ -97,6 +99,8 @@ class TaskService:
             caller=caller,
             requested_at=now,
             server_function=server_function,
+            account=account,
+            region=region,
         )
         try:
             arn = self.engine.start(record.task_id, order.model_dump(mode="json"))

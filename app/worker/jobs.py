@@ -15,7 +15,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from app.lambda_ops import InvokeResult, OpsError, UpgradeResult
+from app.lambda_ops import InvokeResult, LambdaOps, OpsError, UpgradeResult
+from app.lambda_ops.errors import OpsFailure
 from app.lambda_ops.upgrade.plan import Outcome as UpgradeOutcome
 from app.records import audit, outcomes
 from app.tasks.model import TaskStatus
@@ -37,11 +38,32 @@ def _caller(task: TaskRun) -> dict[str, Any]:
     return task.order.caller.model_dump()
 
 
+def _reach(task: TaskRun, env: Environment, *, write: bool = False) -> LambdaOps | OpsError:
+    """The order's target (home, or a member account through its role), or why it cannot be reached."""
+    try:
+        return env.ops(task.order, write=write)
+    except OpsFailure as failure:
+        return failure.error
+
+
+def _where(task: TaskRun) -> dict[str, Any]:
+    """The audit line's target fields (none for the home target)."""
+    order = task.order
+    return {k: v for k, v in {"account": order.account, "region": order.region}.items() if v}
+
+
+def _unreachable(error: OpsError) -> Outcome:
+    return completed("OpsError", error.model_dump(mode="json"), error.message)
+
+
 def upgrade(task: TaskRun, env: Environment) -> Outcome:
     args = task.order.arguments
     name = str(args["name"])
     effects = DurableEffects(task)
-    outcome = env.ops(task.order).update_runtime(
+    ops = _reach(task, env, write=True)
+    if isinstance(ops, OpsError):
+        return _unreachable(ops)
+    outcome = ops.update_runtime(
         name,
         str(args["target_runtime"]),
         dry_run=False,
@@ -57,6 +79,7 @@ def upgrade(task: TaskRun, env: Environment) -> Outcome:
         "target_runtime": args["target_runtime"],
         "smoke_test": args.get("smoke_payload") is not None,
         "alias": args.get("alias"),
+        **_where(task),
     }
 
     def after() -> None:
@@ -76,7 +99,10 @@ def audit_runtimes(task: TaskRun, env: Environment) -> Outcome:
     task.progress("reading every function and published version of the account")
 
     def run() -> dict[str, Any]:
-        result = env.ops(task.order).audit_runtimes(
+        ops = _reach(task, env)
+        if isinstance(ops, OpsError):
+            return {"shape": "OpsError", "value": ops.model_dump(mode="json")}
+        result = ops.audit_runtimes(
             family=args.get("family"),
             names_per_group=int(args.get("names_per_group", 10)),
             routes_limit=int(args.get("routes_limit", 20)),
@@ -95,7 +121,9 @@ def audit_runtimes(task: TaskRun, env: Environment) -> Outcome:
 def invoke(task: TaskRun, env: Environment) -> Outcome:
     args = task.order.arguments
     name = str(args["name"])
-    ops = env.ops(task.order)
+    ops = _reach(task, env, write=True)
+    if isinstance(ops, OpsError):
+        return _unreachable(ops)
     timeout = task.step("read timeout", lambda: _timeout(ops.function_timeout(name)))
     task.progress(f"invoking {name} (it may run up to {timeout} s)")
 
@@ -116,8 +144,8 @@ def invoke(task: TaskRun, env: Environment) -> Outcome:
     )
 
     def after() -> None:
-        audit.write("invoke-function", name, {"log_tail": bool(args.get("log_tail"))}, model, _caller(task),
-                    task_id=task.task_id)  # fmt: skip
+        change = {"log_tail": bool(args.get("log_tail")), **_where(task)}
+        audit.write("invoke-function", name, change, model, _caller(task), task_id=task.task_id)
 
     message = "Invoked." if isinstance(model, InvokeResult) else model.message
     return completed(result["shape"], value, message, after)
