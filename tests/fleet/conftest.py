@@ -129,10 +129,9 @@ class MotoFleet:
         settings = ClientSettings(region=target.region, max_attempts=self.max_attempts)
         return LambdaOps(LambdaClients(settings, factory=factory), catalog=CatalogProvider())
 
-    def ops_for(
-        self, caller: Caller = Caller("alice@example.com", "audit-runtimes")
-    ) -> Callable[[Target], LambdaOps]:
-        return lambda target: self.ops(target, caller)
+    def ops_for(self, caller: Caller | None = None) -> Callable[[Target], LambdaOps]:
+        asking = caller or Caller("alice@example.com", "audit-runtimes")
+        return lambda target: self.ops(target, asking)
 
 
 def seed(account: str, region: str, functions: list[tuple[str, str, str | None]]) -> None:
