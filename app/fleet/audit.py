@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -41,10 +42,19 @@ from app.lambda_ops.ranking import DEFAULT_RANKED, IDLE_NAMED, RankedFunction, T
 from app.lambda_ops.runtimes import STATUS_ORDER, RuntimeCatalog, family_of, severity
 from app.lambda_ops.versions import AliasRoute
 
+FLEET_TOOL = "audit-fleet"  # the task (and worker job) of a fleet audit that outgrew its tool call
 OpsFor = Callable[[Target], LambdaOps]  # may raise OpsFailure (the target cannot be reached)
 DEFAULT_WORKERS = 16
 MIN_TARGET_S = 0.5  # a target is not started with less of the budget left: it would only time out
 GRACE_S = 1.0  # after the budget, how long in-flight targets may take to return what they read
+
+
+@dataclass(frozen=True)
+class FleetOptions:
+    """The fleet audit's settings: parallel targets in one process, the Config aggregator (if any)."""
+
+    workers: int = DEFAULT_WORKERS  # LAMBDA_OPS_FLEET_WORKERS
+    aggregator: str = ""  # LAMBDA_OPS_CONFIG_AGGREGATOR
 
 
 class FleetFunction(BaseModel):
@@ -56,8 +66,8 @@ class FleetFunction(BaseModel):
 class FleetRoute(AliasRoute):
     """An alias route, with the account and region of its function."""
 
-    account: str = Field(description="Account id of the function.")
-    region: str = Field(description="Region of the function.")
+    account: str | None = Field(default=None, description="Account id of the function (fleet answers).")
+    region: str | None = Field(default=None, description="Region of the function (fleet answers).")
 
 
 class FleetGroup(RuntimeGroup):
@@ -77,8 +87,8 @@ class FleetGroup(RuntimeGroup):
 
 
 class FleetRanked(RankedFunction):
-    account: str = Field(description="Account id.")
-    region: str = Field(description="Region.")
+    account: str | None = Field(default=None, description="Account id (fleet answers).")
+    region: str | None = Field(default=None, description="Region (fleet answers).")
 
 
 class FleetRanking(TrafficRanking):
@@ -98,10 +108,15 @@ class FleetAudit(RuntimeAudit):
         description="With rank_by: the functions on old runtimes by invocations over 30 days, busiest first "
         "(each with account and region), and those with none; null otherwise.",
     )
-    targets_total: int = Field(description="Targets (account x region) asked about.")
-    targets_complete: int = Field(description="Of those, targets read completely (their counts are exact).")
-    coverage: list[TargetCoverage] = Field(
-        description="Per target: complete, partial or failed, the reason and its fix, functions read."
+    targets_total: int | None = Field(
+        default=None, description="Targets (account x region) asked about; null: the home account only."
+    )
+    targets_complete: int | None = Field(
+        default=None, description="Of those, targets read completely (their counts are exact)."
+    )
+    coverage: list[TargetCoverage] | None = Field(
+        default=None,
+        description="Per target: complete, partial or failed, the reason and its fix, functions read.",
     )
     inventory: InventorySource | None = Field(
         default=None, description="The AWS Config aggregator, when some $LATEST counts come from it."
@@ -350,7 +365,15 @@ def merge(
             rankings.append((target, audit.ranking))
 
     routes.sort(
-        key=lambda r: (severity(r.status), r.function, r.alias, -r.weight, r.version, r.account, r.region)
+        key=lambda r: (
+            severity(r.status),
+            r.function,
+            r.alias,
+            -r.weight,
+            r.version,
+            r.account or "",
+            r.region or "",
+        )
     )
     listed = routes[:routes_limit]
     groups: list[FleetGroup] = []
@@ -459,7 +482,7 @@ def _rankings(rankings: list[tuple[Target, TrafficRanking]]) -> FleetRanking:
             for target, ranking in rankings
             for entry in ranking.busiest
         ),
-        key=lambda e: (-e.invocations, severity(e.status), e.function, e.account, e.region),
+        key=lambda e: (-e.invocations, severity(e.status), e.function, e.account or "", e.region or ""),
     )
     idle = sorted(f"{target.label}/{name}" for target, ranking in rankings for name in ranking.idle)
     with_traffic = sum(len(r.busiest) + r.more for _, r in rankings)

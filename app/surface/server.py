@@ -14,6 +14,9 @@ from mcp_types import INVALID_PARAMS, GetPromptResult, InputRequiredResult, Tool
 
 from app import __version__
 from app.config import Settings
+from app.fleet.audit import DEFAULT_WORKERS, FleetOptions
+from app.fleet.fleet import Fleet
+from app.fleet.home import HomeFleet
 from app.lambda_ops import CatalogProvider, LambdaClients, LambdaOps, WritePolicy
 from app.renewal import Renewal
 from app.security.request_state import request_state_security
@@ -66,6 +69,7 @@ class LambdaOpsServer(MCPServer):
     (app/surface/confirm.py) reach it through the request's ``Context.mcp_server``."""
 
     lambda_ops: Callable[[], LambdaOps]
+    lambda_fleet: Callable[[], Fleet]
     tasks_on: bool = False
 
     async def get_prompt(
@@ -116,7 +120,13 @@ def build_server(
     if renewal is not None:
         renewal.register("LambdaOps (boto3 clients, credentials, runtime catalog)", lazy_ops.cache_clear)
         renewal.register("TaskService (DynamoDB and Lambda clients)", lazy_tasks.cache_clear)
-    register_tools(server, lazy_ops)
+    # Minimal until the configured fleet (branch access) is wired: the home target only.
+    server.lambda_fleet = functools.cache(lambda: HomeFleet(lazy_ops))
+    options = FleetOptions(
+        workers=int(getattr(settings, "fleet_workers", DEFAULT_WORKERS)),
+        aggregator=str(getattr(settings, "config_aggregator", "") or ""),
+    )
+    register_tools(server, lazy_ops, server.lambda_fleet, options)
     register_health_tools(server, lazy_ops)
     register_write_tools(server, lazy_ops)
     register_resources(server, lazy_ops)

@@ -10,13 +10,23 @@ The tools that change the account are in ``write_tools``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult
 from pydantic import Field
 
-from app.lambda_ops import FunctionDetail, FunctionPage, LambdaOps, RuntimeAudit, RuntimeCatalogResult
+from app.fleet.audit import FleetAudit, FleetOptions
+from app.fleet.fleet import Fleet
+from app.fleet.home import HomeFleet
+from app.lambda_ops import (
+    FunctionDetail,
+    FunctionPage,
+    LambdaOps,
+    OpsError,
+    RuntimeAudit,
+    RuntimeCatalogResult,
+)
 from app.lambda_ops.audit import (
     AUDIT_SECONDS,
     DEFAULT_NAMES_PER_GROUP,
@@ -25,7 +35,7 @@ from app.lambda_ops.audit import (
     MAX_ROUTES,
 )
 from app.lambda_ops.functions import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from app.surface import render
+from app.surface import fleet_audit, render
 from app.surface.shapes import READ, Family, FunctionName, result
 from app.surface.task_offer import offer
 
@@ -33,8 +43,16 @@ from app.surface.task_offer import offer
 TASK_PROBE_S = 8.0
 
 
-def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
-    """Register the read tools; ``ops`` returns the (lazily built, shared) ``LambdaOps``."""
+def register_tools(
+    server: MCPServer,
+    ops: Callable[[], LambdaOps],
+    fleet: Callable[[], Fleet] | None = None,
+    fleet_options: FleetOptions | None = None,
+) -> None:
+    """Register the read tools; ``ops`` returns the (lazily built, shared) ``LambdaOps`` of the home target,
+    ``fleet`` the fleet (default: the home target only)."""
+    the_fleet: Callable[[], Fleet] = fleet or (lambda: HomeFleet(ops))
+    options = fleet_options or FleetOptions()
 
     @server.tool(
         name="get-runtime-info",
@@ -69,10 +87,25 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
         "to names_per_group functions, and up to routes_limit alias routes are listed in all; the rest are "
         "counted. With rank_by='invocations' it leads with the functions on old runtimes by invocations "
         "over 30 days (CloudWatch), busiest first, and names those with none as candidates for deletion "
-        "rather than upgrade. Start here for any question about the account's runtimes.",
+        "rather than upgrade. With accounts and/or regions (default: every configured target), it answers "
+        "for the fleet: totals per runtime across targets, each function and alias route with its account "
+        "and region, and a coverage section per target (complete, partial or failed, with the reason and its "
+        "fix: counts are exact only for complete targets). Start here for any question about the "
+        "account's or the organisation's runtimes.",
         annotations=READ,
     )
     async def audit_runtimes(
+        accounts: Annotated[
+            list[str] | None,
+            Field(
+                description="Account ids (or names) to audit; omit for every configured account.",
+                max_length=1000,
+            ),
+        ] = None,
+        regions: Annotated[
+            list[str] | None,
+            Field(description="Regions to audit; omit for every configured region.", max_length=50),
+        ] = None,
         family: Family = None,
         names_per_group: Annotated[
             int,
@@ -93,9 +126,20 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
                 "days, busiest first, and name the idle ones (deletion candidates). Omit for no ranking."
             ),
         ] = None,
-    ) -> Annotated[CallToolResult, RuntimeAudit]:
+    ) -> Annotated[CallToolResult, FleetAudit]:
         task = offer()
-        outcome = ops().audit_runtimes(
+        fleet_now = the_fleet()
+        if accounts is not None or regions is not None or not fleet_audit.home_only(fleet_now):
+            arguments: dict[str, Any] = {
+                "family": family, "names_per_group": names_per_group, "routes_limit": routes_limit,
+                "rank_by": rank_by,
+            }  # fmt: skip
+            answer = fleet_audit.answer(
+                fleet_now, ops(), accounts, regions, arguments, options,
+                budget_s=AUDIT_SECONDS if task is None else TASK_PROBE_S, task=task,
+            )  # fmt: skip
+            return result(answer, render.audit)
+        outcome: RuntimeAudit | OpsError = ops().audit_runtimes(
             family=family,
             names_per_group=names_per_group,
             routes_limit=routes_limit,
@@ -104,15 +148,14 @@ def register_tools(server: MCPServer, ops: Callable[[], LambdaOps]) -> None:
         )
         if task is not None and isinstance(outcome, RuntimeAudit) and not outcome.complete:
             # Too big for a tool call: a client that takes tasks gets the whole account, read by the worker.
-            arguments = {
-                "family": family,
-                "names_per_group": names_per_group,
-                "routes_limit": routes_limit,
-                "rank_by": rank_by,
-            }
             not_started = task.start(
                 "audit-runtimes",
-                arguments,
+                {
+                    "family": family,
+                    "names_per_group": names_per_group,
+                    "routes_limit": routes_limit,
+                    "rank_by": rank_by,
+                },
                 message=f"The account is larger than a tool call can read ({outcome.total_functions} "
                 "functions read so far): reading all of it",
                 stop_on_cancel=True,  # reads only: a cancelled audit simply stops
