@@ -180,14 +180,15 @@ _SEVERITY = ("blocked", "deprecated", "deprecating_soon")
 
 
 def _route(route: AliasRoute) -> str:
-    where = f"{route.account}/{route.region}/" if isinstance(route, FleetRoute) else ""
+    where = f"{route.account}/{route.region}/" if isinstance(route, FleetRoute) and route.account else ""
     share = f" ({route.weight:.0%} of its traffic)" if route.weight < 1 else ""
     served = (
         f"alias `{route.alias}` → version {route.version}{share} on {route.runtime} [{route.status.value}]"
     )
     if route.latest_runtime == route.runtime:
         return f"- `{where}{route.function}`: {served}, like its `$LATEST`"
-    return f"- `{where}{route.function}`: `$LATEST` on {route.latest_runtime or 'a container image'}, but {served}"
+    latest = route.latest_runtime or "a container image"
+    return f"- `{where}{route.function}`: `$LATEST` on {latest}, but {served}"
 
 
 def _group(group: RuntimeGroup) -> str:
