@@ -5,7 +5,6 @@ counts targets."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -26,10 +25,10 @@ from tests.lambda_ops.helpers import REGION, TODAY
 
 
 @pytest.fixture
-def store(fleet: MotoFleet) -> Iterator[TaskStore]:
+def store(fleet: MotoFleet) -> TaskStore:
     client = boto3.client("dynamodb", region_name=REGION)
     create_tasks_table(client)
-    yield TaskStore(TABLE, lambda: client)
+    return TaskStore(TABLE, lambda: client)
 
 
 def test_the_worker_audits_each_target_in_a_durable_map_and_merges(
