@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from bench.fake_account import report as output_size_report
+from bench.fleet import report as fleet_report
 from bench.health import report as health_report
 from bench.latency import ROOT, measure
 from bench.snapstart import report as snapstart_report
@@ -84,6 +85,9 @@ def main() -> None:
     )
     if not health_report(int(os.environ.get("BENCH_FUNCTIONS", "1000"))):
         sys.exit("ranked audit output size target missed")
+    print()
+    if not fleet_report():
+        sys.exit("fleet audit target missed")
     if not tasks_ok:
         sys.exit("task worker cold-init target missed")
 

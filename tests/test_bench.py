@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench import health, latency, snapstart, tasks
+from bench import fleet, health, latency, snapstart, tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,3 +42,11 @@ def test_the_health_probes_measure_what_the_answers_report() -> None:
     ranked = health.ranked_audit(60)
     assert ranked["metric_calls"] == 1
     assert ranked["ranked_bytes"] > ranked["plain_bytes"]
+
+
+def test_the_fleet_probe_audits_an_emulated_fleet_completely() -> None:
+    """A small fleet, fast calls: the probe counts the calls it served and the answer's bytes."""
+    measured = fleet.run(targets=4, functions=40, latency_s=0.001, rate=1000.0, workers=4, memory=False)
+    assert measured["busiest_target_calls"] > 0
+    assert measured["calls"] >= measured["raw_pages"]
+    assert 0 < measured["answer_bytes"] < measured["raw_bytes"]

@@ -111,6 +111,11 @@ class AwsFleet:
     # --- the Fleet protocol ---------------------------------------------------------------------------------
 
     @property
+    def home_only(self) -> bool:
+        """Nothing configured: the home target alone, known without a call (the tools take today's path)."""
+        return self.config.single
+
+    @property
     def home(self) -> Target:
         return Target(self.home_account(), self.home_region)
 

@@ -6,6 +6,8 @@ AWS or knows about MCP: each function takes a domain result and returns a string
 
 from __future__ import annotations
 
+from app.fleet.audit import FleetAudit, FleetGroup, FleetRoute
+from app.fleet.coverage import CoverageStatus
 from app.lambda_ops import (
     FunctionDetail,
     FunctionPage,
@@ -150,20 +152,43 @@ def audit(result: RuntimeAudit) -> str:
     if not result.complete or result.note:
         lines.append(f"Note: {result.note}")
     lines += [_group(group) for group in result.groups]
+    if isinstance(result, FleetAudit):
+        lines += _coverage(result)
     return "\n".join(lines)
+
+
+def _coverage(result: FleetAudit) -> list[str]:
+    lines = [
+        f"Coverage: {result.targets_complete} of {result.targets_total} targets complete (counts are exact "
+        "only for complete targets):"
+    ]
+    for c in result.coverage or []:
+        if c.status is CoverageStatus.COMPLETE:
+            continue
+        lines.append(
+            f"- {c.account}/{c.region}: {c.status.value} ({c.reason}), {c.functions_read} read: {c.message}"
+        )
+    complete = [
+        f"{c.account}/{c.region}" for c in result.coverage or [] if c.status is CoverageStatus.COMPLETE
+    ]
+    if complete:
+        lines.append(f"- complete: {', '.join(complete)}")
+    return lines
 
 
 _SEVERITY = ("blocked", "deprecated", "deprecating_soon")
 
 
 def _route(route: AliasRoute) -> str:
+    where = f"{route.account}/{route.region}/" if isinstance(route, FleetRoute) and route.account else ""
     share = f" ({route.weight:.0%} of its traffic)" if route.weight < 1 else ""
     served = (
         f"alias `{route.alias}` → version {route.version}{share} on {route.runtime} [{route.status.value}]"
     )
     if route.latest_runtime == route.runtime:
-        return f"- `{route.function}`: {served}, like its `$LATEST`"
-    return f"- `{route.function}`: `$LATEST` on {route.latest_runtime or 'a container image'}, but {served}"
+        return f"- `{where}{route.function}`: {served}, like its `$LATEST`"
+    latest = route.latest_runtime or "a container image"
+    return f"- `{where}{route.function}`: `$LATEST` on {latest}, but {served}"
 
 
 def _group(group: RuntimeGroup) -> str:
@@ -171,6 +196,8 @@ def _group(group: RuntimeGroup) -> str:
     dates = _dates(group.deprecation_date, group.block_function_update)
     target = f" → upgrade to {group.recommended_target}" if group.recommended_target else ""
     names = ", ".join(group.functions)
+    if isinstance(group, FleetGroup) and group.located:
+        names = ", ".join(f"{f.account}/{f.region}/{f.function}" for f in group.located)
     if group.more:
         names += f"{' and ' if names else ''}{group.more} {'more ' if names else ''}({group.list_hint})"
     line = f"- {runtime} [{group.status.value}{dates}]{target}: {_n(group.count, 'function')} ($LATEST)"

@@ -14,6 +14,7 @@ from mcp_types import INVALID_PARAMS, GetPromptResult, InputRequiredResult, Tool
 
 from app import __version__
 from app.config import Settings
+from app.fleet.audit import FleetOptions
 from app.fleet.aws import AwsFleet
 from app.fleet.config import FleetConfig
 from app.fleet.fleet import Fleet
@@ -140,7 +141,11 @@ def build_server(
             lazy_fleet.cache_clear,
         )
         renewal.register("TaskService (DynamoDB and Lambda clients)", lazy_tasks.cache_clear)
-    register_tools(server, lazy_fleet)
+    register_tools(
+        server,
+        lazy_fleet,
+        FleetOptions(workers=settings.fleet_workers, aggregator=settings.config_aggregator),
+    )
     register_health_tools(server, lazy_fleet)
     register_write_tools(server, lazy_fleet)
     register_fleet_tools(server, lazy_fleet)

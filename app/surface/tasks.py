@@ -27,6 +27,7 @@ from mcp_types import INVALID_PARAMS, CallToolRequestParams, CallToolResult, Req
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import Field
 
+from app.fleet.audit import FleetAudit
 from app.lambda_ops import FunctionDetail, InvokeResult, OpsError, RuntimeAudit, UpgradeResult
 from app.surface import render
 from app.surface.shapes import result as tool_result
@@ -55,6 +56,10 @@ def _audit(value: Any) -> CallToolResult:
     return tool_result(RuntimeAudit.model_validate(value), render.audit)
 
 
+def _fleet_audit(value: Any) -> CallToolResult:
+    return tool_result(FleetAudit.model_validate(value), render.audit)
+
+
 def _invoke(value: Any) -> CallToolResult:
     invoked = InvokeResult.model_validate(value)
     return tool_result(invoked, lambda r: render.invoke(r, r.log_tail is not None))
@@ -71,6 +76,7 @@ def _detail(value: Any) -> CallToolResult:
 RENDERERS: dict[str, Callable[[Any], CallToolResult]] = {
     "UpgradeResult": _upgrade,
     "RuntimeAudit": _audit,
+    "FleetAudit": _fleet_audit,
     "InvokeResult": _invoke,
     "OpsError": _error,
     "FunctionDetail": _detail,

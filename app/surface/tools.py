@@ -10,12 +10,13 @@ The tools that change the account are in ``write_tools``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult
 from pydantic import Field
 
+from app.fleet.audit import FleetAudit, FleetOptions
 from app.fleet.fleet import Fleet
 from app.lambda_ops import FunctionDetail, FunctionPage, OpsError, RuntimeAudit, RuntimeCatalogResult
 from app.lambda_ops.audit import (
@@ -26,7 +27,7 @@ from app.lambda_ops.audit import (
     MAX_ROUTES,
 )
 from app.lambda_ops.functions import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from app.surface import render
+from app.surface import fleet_audit, render
 from app.surface.shapes import READ, Account, Family, FunctionName, Region, result
 from app.surface.targeting import ops_for, task_target
 from app.surface.task_offer import offer
@@ -35,9 +36,13 @@ from app.surface.task_offer import offer
 TASK_PROBE_S = 8.0
 
 
-def register_tools(server: MCPServer, fleet: Callable[[], Fleet]) -> None:
+def register_tools(
+    server: MCPServer, fleet: Callable[[], Fleet], fleet_options: FleetOptions | None = None
+) -> None:
     """Register the read tools; ``fleet`` returns the (lazily built, shared) ``Fleet``: each tool reads the
-    target its ``account`` and ``region`` name (the home one by default)."""
+    target its ``account`` and ``region`` name (the home one by default); ``audit-runtimes`` the targets
+    its ``accounts`` and ``regions`` name (every configured one by default)."""
+    options = fleet_options or FleetOptions()
 
     @server.tool(
         name="get-runtime-info",
@@ -75,10 +80,25 @@ def register_tools(server: MCPServer, fleet: Callable[[], Fleet]) -> None:
         "to names_per_group functions, and up to routes_limit alias routes are listed in all; the rest are "
         "counted. With rank_by='invocations' it leads with the functions on old runtimes by invocations "
         "over 30 days (CloudWatch), busiest first, and names those with none as candidates for deletion "
-        "rather than upgrade. Start here for any question about the account's runtimes.",
+        "rather than upgrade. With accounts and/or regions (default: every configured target), it answers "
+        "for the fleet: totals per runtime across targets, each function and alias route with its account "
+        "and region, and a coverage section per target (complete, partial or failed, with the reason and its "
+        "fix: counts are exact only for complete targets). Start here for any question about the "
+        "account's or the organisation's runtimes.",
         annotations=READ,
     )
     async def audit_runtimes(
+        accounts: Annotated[
+            list[str] | None,
+            Field(
+                description="Account ids (or names) to audit; omit for every configured account.",
+                max_length=1000,
+            ),
+        ] = None,
+        regions: Annotated[
+            list[str] | None,
+            Field(description="Regions to audit; omit for every configured region.", max_length=50),
+        ] = None,
         family: Family = None,
         names_per_group: Annotated[
             int,
@@ -101,11 +121,26 @@ def register_tools(server: MCPServer, fleet: Callable[[], Fleet]) -> None:
         ] = None,
         account: Account = None,
         region: Region = None,
-    ) -> Annotated[CallToolResult, RuntimeAudit]:
-        ops = ops_for(fleet(), account, region, "audit-runtimes")
+    ) -> Annotated[CallToolResult, FleetAudit]:
+        task = offer()
+        fleet_now = fleet()
+        if account:  # one account: the fleet answer for it (a list of one)
+            accounts = [*(accounts or []), account]
+        if region:
+            regions = [*(regions or []), region]
+        if accounts is not None or regions is not None or not fleet_audit.home_only(fleet_now):
+            arguments: dict[str, Any] = {
+                "family": family, "names_per_group": names_per_group, "routes_limit": routes_limit,
+                "rank_by": rank_by,
+            }  # fmt: skip
+            answer = fleet_audit.answer(
+                fleet_now, accounts, regions, arguments, options,
+                budget_s=AUDIT_SECONDS if task is None else TASK_PROBE_S, task=task,
+            )  # fmt: skip
+            return result(answer, render.audit)
+        ops = ops_for(fleet_now, None, None, "audit-runtimes")
         if isinstance(ops, OpsError):
             return result(ops, render.audit)
-        task = offer()
         outcome = ops.audit_runtimes(
             family=family,
             names_per_group=names_per_group,
@@ -115,15 +150,14 @@ def register_tools(server: MCPServer, fleet: Callable[[], Fleet]) -> None:
         )
         if task is not None and isinstance(outcome, RuntimeAudit) and not outcome.complete:
             # Too big for a tool call: a client that takes tasks gets the whole account, read by the worker.
-            arguments = {
-                "family": family,
-                "names_per_group": names_per_group,
-                "routes_limit": routes_limit,
-                "rank_by": rank_by,
-            }
             not_started = task.start(
                 "audit-runtimes",
-                arguments,
+                {
+                    "family": family,
+                    "names_per_group": names_per_group,
+                    "routes_limit": routes_limit,
+                    "rank_by": rank_by,
+                },
                 message=f"The account is larger than a tool call can read ({outcome.total_functions} "
                 "functions read so far): reading all of it",
                 stop_on_cancel=True,  # reads only: a cancelled audit simply stops

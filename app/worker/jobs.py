@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from app.fleet.audit import FLEET_TOOL
 from app.lambda_ops import InvokeResult, LambdaOps, OpsError, UpgradeResult
 from app.lambda_ops.errors import OpsFailure
 from app.lambda_ops.upgrade.plan import Outcome as UpgradeOutcome
@@ -22,6 +23,7 @@ from app.records import audit, outcomes
 from app.tasks.model import TaskStatus
 from app.worker.effects import ONCE, DurableEffects
 from app.worker.environment import Environment
+from app.worker.fleet_audit import fleet_audit
 from app.worker.task import Outcome, TaskRun, completed
 
 Job = Callable[[TaskRun, Environment], Outcome]
@@ -158,5 +160,6 @@ def _timeout(found: int | OpsError) -> int:
 JOBS: dict[str, Job] = {
     "update-function-runtime": upgrade,
     "audit-runtimes": audit_runtimes,
+    FLEET_TOOL: fleet_audit,  # audit-runtimes across accounts and regions (app/worker/fleet_audit.py)
     "invoke-function": invoke,
 }

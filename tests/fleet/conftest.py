@@ -127,3 +127,6 @@ def make_fleet(
         policy=policy,
         session_factory=recording_sessions(calls, {DENIED}),
     )
+
+
+from tests.fleet.moto_fleet import fleet  # noqa: E402, F401 — the fleet-audit tests' moto fleet fixture
