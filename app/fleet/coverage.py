@@ -97,12 +97,15 @@ def fix(reason: Reason, target: Target, budget_s: float) -> str:
 
 def failed(target: Target, error: OpsError, budget_s: float) -> TargetCoverage:
     reason = reason_of(error)
+    # The fleet's own refusal to reach a target already says what to deploy: no second fix after it.
+    says_fix = reason is Reason.ACCESS_DENIED and "infra/member-roles.yaml" in error.message
+    hint = "" if says_fix else f" {fix(reason, target, budget_s)}"
     return TargetCoverage(
         account=target.account,
         region=target.region,
         status=CoverageStatus.FAILED,
         reason=reason,
-        message=f"{error.message} {fix(reason, target, budget_s)}",
+        message=f"{error.message}{hint}",
         functions_read=0,
     )
 

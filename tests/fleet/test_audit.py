@@ -126,3 +126,19 @@ def test_a_family_filter_applies_to_every_target(fleet: MotoFleet) -> None:
     answer = run(fleet, fleet.targets()[:6], family="python")
     assert {g.runtime for g in answer.groups} == {"python3.12", "python3.8"}
     assert answer.total_functions == 3
+
+
+def test_a_refusal_that_names_its_fix_is_not_given_a_second_one() -> None:
+    from app.fleet.coverage import failed
+    from app.fleet.targets import Target
+    from app.lambda_ops import ErrorKind, OpsError
+
+    target = Target(DENIED, "us-east-1")
+    own = OpsError(
+        kind=ErrorKind.ACCESS_DENIED,
+        message="role lambda-ops-mcp-reader is missing: deploy infra/member-roles.yaml to 333333333333.",
+        retryable=False,
+    )
+    bare = OpsError(kind=ErrorKind.ACCESS_DENIED, message="AccessDenied on ListFunctions.", retryable=False)
+    assert failed(target, own, 20.0).message == own.message
+    assert (failed(target, bare, 20.0).message or "").count("Fix:") == 1
