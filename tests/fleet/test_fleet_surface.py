@@ -86,6 +86,36 @@ def test_an_unreachable_or_unknown_target_is_an_error_with_the_fix(fleet_aws: No
     assert "not in this server's fleet" in text(unknown)
 
 
+def test_audit_runtimes_answers_for_the_whole_fleet_by_default(fleet_aws: None, calls: Calls) -> None:
+    """No accounts or regions: every configured target (4 accounts x 2 regions), counts exact for the complete
+    ones, the denied account named with its fix; then one account by its id and one region."""
+    server = server_of(make_fleet(calls))
+    whole = call(server, "audit-runtimes", {})
+    audit = whole.structured_content
+    assert audit is not None
+    assert not whole.is_error
+    assert (audit["targets_total"], audit["targets_complete"], audit["complete"]) == (8, 6, False)
+    by = {(c["account"], c["region"]): c for c in audit["coverage"]}
+    assert {key for key, c in by.items() if c["status"] == "failed"} == {
+        (DENIED, "us-east-1"),
+        (DENIED, "eu-west-1"),
+    }
+    assert {c["reason"] for c in by.values() if c["status"] == "failed"} == {"access_denied"}
+    assert audit["total_functions"] == 5  # home-api, one-api, one-eu, two-eu, two-eu-b
+    located = {(g["runtime"], (p["account"], p["region"], p["function"])) for g in audit["groups"]
+               for p in g["located"]}  # fmt: skip
+    assert ("nodejs16.x", (ONE, "eu-west-1", "one-eu")) in located
+    assert ("java11", (TWO, "eu-west-1", "two-eu")) in located
+    assert "counts are exact only for complete targets" in text(whole)
+    assert "infra/member-roles.yaml" in text(whole)
+    one = call(server, "audit-runtimes", {"accounts": [ONE], "regions": ["eu-west-1"]}).structured_content
+    assert one is not None
+    assert (one["targets_total"], one["complete"], one["total_functions"]) == (1, True, 1)
+    outside = call(server, "audit-runtimes", {"regions": ["ap-south-1"]})
+    assert outside.is_error
+    assert "not configured" in text(outside)
+
+
 def test_list_targets_lists_and_checks(fleet_aws: None, calls: Calls) -> None:
     server = server_of(make_fleet(calls))
     listed = call(server, "list-targets", {}).structured_content
