@@ -166,8 +166,9 @@ class AwsFleet:
         with self._lock:
             self._facades[key] = _Cached(ops, access_key)
             self._facades.move_to_end(key)
-            while len(self._facades) > FACADES:
-                self._facades.popitem(last=False)
+            evicted = [self._facades.popitem(last=False)[1] for _ in range(len(self._facades) - FACADES)]
+        for gone in evicted:
+            gone.ops.clients.close()
         return ops
 
     # --- beyond the protocol: names, reachability, renewal -------------------------------------------------
@@ -225,7 +226,16 @@ class AwsFleet:
                     )
         finally:
             pool.shutdown(wait=True, cancel_futures=True)  # each attempt is bounded by its timeouts
+            self.release()
         return results
+
+    def release(self) -> None:
+        """Close the connections of every member target's clients (they reconnect when next used): after a
+        fan-out, no connection to tens of accounts outlives the request. The home target's stay open."""
+        with self._lock:
+            members = [cached.ops for key, cached in self._facades.items() if key[0] != "home"]
+        for ops in members:
+            ops.clients.close()
 
     def renew(self) -> None:
         """Drop credentials, clients and the cached facades (after a SnapStart restore)."""
@@ -360,7 +370,10 @@ class AwsFleet:
             ops = self.ops(target, caller)
             with aws_call("ListFunctions"):
                 client = ops.clients.client_within("lambda", CHECK_BUDGET_S / 4)
-                client.list_functions(MaxItems=1)
+                try:
+                    client.list_functions(MaxItems=1)
+                finally:
+                    client.close()  # a client of this check only: its connection ends with it
         except OpsFailure as failure:
             return classify(failure.error, target, self.home_region)
         return None

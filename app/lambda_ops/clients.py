@@ -127,6 +127,18 @@ class LambdaClients:
                         found = self._others[service] = self._make(service, self.settings.control_config())
         return found
 
+    def close(self) -> None:
+        """Close the connections every client made here holds (botocore's ``close``): the clients stay usable
+        and open new connections when next called. For connections that must not outlive a request (a
+        fleet's fan-out). Clients made elsewhere (``of``) are their owner's to close."""
+        if self._made_elsewhere:
+            return
+        with self._lock:
+            made = [self._control, self._invoke, *self._others.values()]
+        for client in made:
+            if client is not None:
+                client.close()
+
     def _make(self, service: str, config: Config) -> Any:
         return self._factory(service, config, self.settings.region)
 

@@ -78,6 +78,10 @@ def answer(
         )
     except OpsFailure as failure:
         return failure.error
+    finally:
+        release = getattr(fleet, "release", None)  # no connection to the members outlives the request
+        if release is not None:
+            release()
     timed_out = [c for c in found.coverage or [] if c.reason is Reason.TIMEOUT]
     if task is not None and timed_out:
         # Too big for a tool call: the worker reads every target, fanning out in the durable engine.

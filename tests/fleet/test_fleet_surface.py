@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import boto3
+import pytest
 from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
 from mcp.client import Client
 from mcp_types import CallToolResult, TextContent
@@ -114,6 +115,33 @@ def test_audit_runtimes_answers_for_the_whole_fleet_by_default(fleet_aws: None, 
     outside = call(server, "audit-runtimes", {"regions": ["ap-south-1"]})
     assert outside.is_error
     assert "not configured" in text(outside)
+
+
+def test_no_connection_to_a_member_outlives_the_fan_out(
+    fleet_aws: None, calls: Calls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a fleet audit and a reachability check, every member target's clients have closed their
+    connections (botocore's close: they reconnect when next used); the home target keeps its own."""
+    import botocore.client
+
+    closed: list[int] = []
+    real_close = botocore.client.BaseClient.close
+
+    def close(client: Any) -> None:
+        closed.append(id(client))
+        real_close(client)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "close", close)
+    fleet = make_fleet(calls)
+    server = server_of(fleet)
+    assert not call(server, "audit-runtimes", {}).is_error
+    members = [c.ops for key, c in fleet._facades.items() if key[0] != "home"]
+    assert len(members) == 4  # ONE and TWO in two regions (DENIED was never reached)
+    assert all(id(ops.clients.control) in closed for ops in members)
+    assert call(server, "list-functions", {"account": ONE}).structured_content is not None  # reconnects
+    closed.clear()
+    assert not call(server, "list-targets", {"check": True}).is_error
+    assert len(closed) >= 6  # the check's own client of each of the 6 reachable targets, closed after use
 
 
 def test_list_targets_lists_and_checks(fleet_aws: None, calls: Calls) -> None:
