@@ -2,7 +2,7 @@
 and aliases by default), every Lambda call 50 ms, at most 10 requests/s per account and region.
 
 Each target is a real botocore Lambda client whose ``before-send`` hooks (1) take a token from that
-target's bucket — a stand-in for app/fleet/limits.py's per-(account, region) limiter, same hook point, every
+target's bucket — app/fleet/limits.py's per-(account, region) limiter itself, as the fleet attaches it, every
 HTTP attempt counted — (2) wait the call's latency and (3) answer with the JSON page AWS would send
 (``ListFunctions`` with ``FunctionVersion=ALL``, ``ListAliases``), so botocore serialises, parses and
 retries as it does against AWS. Reported:
@@ -30,33 +30,13 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
 from app.fleet.audit import FleetAudit, audit_fleet
+from app.fleet.limits import Limits
 from app.fleet.targets import Target
 from app.lambda_ops import CatalogProvider, ClientSettings, LambdaClients, LambdaOps
 from bench.fake_account import _page, fake_aliases, fake_configurations, fake_versions
 
 TARGET_WALL_RATIO = 1.3
 TARGET_BYTES_RATIO = 0.01
-
-
-class Bucket:
-    """A token bucket: ``rate`` tokens a second, at most ``burst`` saved; ``take`` waits for one."""
-
-    def __init__(self, rate: float, burst: float = 1.0) -> None:
-        self.rate, self.burst = rate, burst
-        self.tokens, self.at = burst, time.monotonic()
-        self.lock = threading.Lock()
-
-    def take(self) -> None:
-        while True:
-            with self.lock:
-                now = time.monotonic()
-                self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-                self.at = now
-                if self.tokens >= 1:
-                    self.tokens -= 1
-                    return
-                wait = (1 - self.tokens) / self.rate
-            time.sleep(wait)
 
 
 class Raw:
@@ -76,7 +56,7 @@ class EmulatedTarget:
         versions = fake_versions(configs, seed=seed + 1)
         self.aliases = fake_aliases(versions, seed=seed + 2)
         self.all = [entry for c in configs for entry in (c, *versions.get(c["FunctionName"], []))]
-        self.bucket = Bucket(rate)
+        self.limits = Limits(rate)
         self.calls = 0
         self.lock = threading.Lock()
 
@@ -93,7 +73,6 @@ class EmulatedTarget:
             start += 50
 
     def send(self, request: Any, **_: Any) -> AWSResponse:
-        self.bucket.take()
         with self.lock:
             self.calls += 1
         time.sleep(self.latency_s)
@@ -117,7 +96,7 @@ class EmulatedTarget:
         def factory(service: str, config: Config, region: str | None) -> Any:
             client = session.client(service, config=config, region_name=region)  # type: ignore[call-overload]
             client.meta.events.register("before-send.lambda", self.send)
-            return client
+            return self.limits.attach(client, self.target.account, self.target.region)
 
         settings = ClientSettings(region=self.target.region, retry_mode="adaptive")
         return LambdaOps(LambdaClients(settings, factory=factory), catalog=CatalogProvider())
