@@ -106,7 +106,8 @@ def test_function_health_tells_a_spike_from_a_quiet_and_an_idle_function(
     ranked = call(node_tools, lambda_ops_server, "legacy", "audit-runtimes", rank_by="invocations")
     ranking = ranked["structuredContent"]["ranking"]
     assert ranking["busiest"][0]["function"] == "marketing-landing-ssr"
-    assert "coupon-validator-v1" in ranking["idle"]
+    # make serve audits the sandbox fleet: idle functions are named with their account and region
+    assert "123456789012/us-east-1/coupon-validator-v1" in ranking["idle"]
 
 
 def test_resources_and_prompts_through_inspector(
