@@ -103,10 +103,13 @@ def test_function_health_tells_a_spike_from_a_quiet_and_an_idle_function(
         ("orders-api-prod", "staging"): "anomalous",
         ("orders-api-prod", "3"): "anomalous",
     }
-    ranked = call(node_tools, lambda_ops_server, "legacy", "audit-runtimes", rank_by="invocations")
+    ranked = call(
+        node_tools, lambda_ops_server, "legacy", "audit-runtimes", rank_by="invocations",
+        accounts='["123456789012"]', regions='["us-east-1"]',
+    )  # fmt: skip
     ranking = ranked["structuredContent"]["ranking"]
     assert ranking["busiest"][0]["function"] == "marketing-landing-ssr"
-    # make serve audits the sandbox fleet: idle functions are named with their account and region
+    # make serve's fleet: the home target alone (accounts/regions), idle functions named with account/region
     assert "123456789012/us-east-1/coupon-validator-v1" in ranking["idle"]
 
 
