@@ -33,6 +33,30 @@ def test_an_audit_too_big_for_the_tool_call_runs_to_completion_as_a_task(
     assert synchronous["result"]["structuredContent"]["groups"] == audit["groups"]  # the same answer
 
 
+def test_a_fleet_audit_that_misses_its_budget_runs_as_a_task_fanned_out_by_the_worker(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """audit-runtimes with accounts/regions: the targets not read within the tool call (here: none, the probe
+    has no time) are named timeout; a task client gets an audit-fleet task whose worker reads each target in
+    its durable map and answers complete, counting targets in its status message."""
+    handler = stack.handler()
+    monkeypatch.setattr("app.surface.tools.TASK_PROBE_S", 0.0)
+    fleet_audit = {"name": "audit-runtimes", "arguments": {"accounts": ["123456789012"], "family": "nodejs"}}
+    _, answer = call(handler, "tools/call", fleet_audit)
+    created = answer["result"]
+    assert created["resultType"] == "task", created
+    assert created["statusMessage"].startswith("0 of 1 targets read in the tool call")
+    done = wait_for(handler, created["taskId"], terminal)
+    assert done["status"] == "completed", done
+    audit = done["result"]["structuredContent"]
+    assert (audit["complete"], audit["targets_total"], audit["targets_complete"]) == (True, 1, 1)
+    assert [c["status"] for c in audit["coverage"]] == ["complete"]
+    plain = {"name": "audit-runtimes", "arguments": {"family": "nodejs"}}
+    _, synchronous = call(handler, "tools/call", plain, capabilities={})  # no tasks: the account audit
+    by_runtime = {g["runtime"]: g["functions"] for g in synchronous["result"]["structuredContent"]["groups"]}
+    assert {g["runtime"]: g["functions"] for g in audit["groups"]} == by_runtime  # the same counts
+
+
 def test_a_complete_audit_is_answered_at_once(stack: Stack) -> None:
     _, answer = call(stack.handler(), "tools/call", {"name": "audit-runtimes", "arguments": {}})
     assert answer["result"]["resultType"] == "complete"
