@@ -449,7 +449,7 @@ def digest_of(selection: Selection, planned: list[PlannedFunction], excluded: li
             {"selection": selection.model_dump(), "entries": entries}, sort_keys=True, separators=(",", ":")
         ).encode()
     ).hexdigest()
-    prints = b"".join(_hash(kind + e["key"])[:4] + _hash(e)[:4] for kind, e in entries)
+    prints = b"".join(_hash(e["key"])[:4] + _hash([kind, e])[:4] for kind, e in entries)
     return f"{sha}.{base64.urlsafe_b64encode(prints).decode().rstrip('=')}"
 
 
@@ -470,13 +470,11 @@ def changes(seen: str, plan: CampaignPlan) -> list[str]:
     now: dict[bytes, tuple[str, bytes]] = {}
     for function in plan.functions:
         content = _content(function)
-        now[_hash("p" + function.key)[:4]] = (f"{function.key} (planned)", _hash(content)[:4])
+        now[_hash(function.key)[:4]] = (f"{function.key} (planned)", _hash(["p", content])[:4])
     for exclusion in plan.excluded:
         content = {"key": exclusion.key, "runtime": exclusion.runtime, "code": exclusion.code}
-        now[_hash("x" + exclusion.key)[:4]] = (
-            f"{exclusion.key} (excluded: {exclusion.code})",
-            _hash(content)[:4],
-        )
+        label = f"{exclusion.key} (now excluded: {exclusion.code})"
+        now[_hash(exclusion.key)[:4]] = (label, _hash(["x", content])[:4])
     said: list[str] = []
     for key, (label, content_hash) in sorted(now.items(), key=lambda item: item[1][0]):
         if key not in old:
@@ -486,8 +484,8 @@ def changes(seen: str, plan: CampaignPlan) -> list[str]:
     gone = len([key for key in old if key not in now])
     if gone:
         said.append(
-            f"{gone} function(s) of the plan you saw are no longer in it (deleted, or moved between "
-            "planned and excluded: see the entries above)"
+            f"{gone} function(s) of the plan you saw are no longer selected (deleted, or changed so "
+            "that the selection no longer matches)"
         )
     if not said:
         said.append("the selection or the shipping options differ from the plan you saw")
