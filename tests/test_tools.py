@@ -33,6 +33,8 @@ OPS_TOOLS = {
     "get-function-health",
     "invoke-function",
     "update-function-runtime",
+    "plan-runtime-campaign",
+    "run-runtime-campaign",
 }
 WRITE_OPERATIONS = {"Invoke", "UpdateFunctionConfiguration"}
 

@@ -34,3 +34,20 @@ def record(result: UpgradeResult) -> None:
         default_dimensions={"service": SERVICE},
     ) as metric:
         metric.add_dimension(name="outcome", value=result.outcome.value)
+
+
+CAMPAIGN_METRIC = "CampaignOutcome"
+
+
+def record_campaign(status: str, failures: int) -> None:
+    """One EMF line per campaign that ran (``status``: completed, stopped, cancelled), its failures as a
+    second metric of the same line: a stopped campaign is what its breaker alarm watches."""
+    with single_metric(
+        name=CAMPAIGN_METRIC,
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=NAMESPACE,
+        default_dimensions={"service": SERVICE},
+    ) as metric:
+        metric.add_dimension(name="status", value=status)
+        metric.add_metric(name="CampaignFailures", unit=MetricUnit.Count, value=failures)

@@ -28,7 +28,8 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import Field
 
 from app.lambda_ops import FunctionDetail, InvokeResult, OpsError, RuntimeAudit, UpgradeResult
-from app.surface import render
+from app.lambda_ops.upgrade.campaign_run import CampaignReport
+from app.surface import render, render_campaign
 from app.surface.shapes import result as tool_result
 from app.surface.task_offer import TaskCreated, TaskOffer, offering, owner, task_fields
 from app.tasks.model import EXTENSION, TaskRecord, TaskStatus
@@ -68,7 +69,12 @@ def _detail(value: Any) -> CallToolResult:
     return tool_result(FunctionDetail.model_validate(value), render.detail)
 
 
+def _campaign(value: Any) -> CallToolResult:
+    return tool_result(CampaignReport.model_validate(value), render_campaign.report)
+
+
 RENDERERS: dict[str, Callable[[Any], CallToolResult]] = {
+    "CampaignReport": _campaign,
     "UpgradeResult": _upgrade,
     "RuntimeAudit": _audit,
     "InvokeResult": _invoke,

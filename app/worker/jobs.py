@@ -19,6 +19,7 @@ from app.lambda_ops import InvokeResult, OpsError, UpgradeResult
 from app.lambda_ops.upgrade.plan import Outcome as UpgradeOutcome
 from app.records import audit, outcomes
 from app.tasks.model import TaskStatus
+from app.worker.campaign import run_campaign
 from app.worker.effects import ONCE, DurableEffects
 from app.worker.environment import Environment
 from app.worker.task import Outcome, TaskRun, completed
@@ -129,6 +130,7 @@ def _timeout(found: int | OpsError) -> int:
 
 JOBS: dict[str, Job] = {
     "update-function-runtime": upgrade,
+    "run-runtime-campaign": run_campaign,
     "audit-runtimes": audit_runtimes,
     "invoke-function": invoke,
 }

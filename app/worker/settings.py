@@ -18,6 +18,7 @@ class WorkerSettings(BaseModel):
     write_function_prefixes: list[str] = Field(default_factory=list)
     write_tag: str = Field(default="", pattern=r"^$|^\s*[^=\s][^=]*=.*$")
     runtime_catalog_refresh: bool = False
+    campaign_minute_s: float = Field(default=60.0, gt=0)  # seconds a strategy's minute lasts (sandbox: 1)
 
     @field_validator("write_function_prefixes", mode="before")
     @classmethod

@@ -66,16 +66,19 @@ def test_the_plan_covers_both_accounts_with_waves_least_risky_first(fleet: Fleet
     }
     tiers = {f.name: f.tier for f in planned.functions}
     assert tiers["idle-home-1"] == tiers["idle-member"] == "idle"
-    assert tiers["api-home-b"] == "busiest" and tiers["plain-member"] == "low"
+    assert tiers["api-home-b"] == "busiest"
+    assert tiers["plain-member"] == "low"
     assert [w.tier for w in planned.waves] == ["idle", "low", "busiest"]
     waves = {f.name: f.wave for f in planned.functions}
     assert waves["idle-home-1"] < waves["plain-member"] < waves["api-home-b"]
     radius = {(t.account, t.region): t for t in planned.blast_radius}
-    assert radius[(HOME, REGION)].functions == 6 and radius[(MEMBER, REGION)].functions == 4
+    assert radius[(HOME, REGION)].functions == 6
+    assert radius[(MEMBER, REGION)].functions == 4
     assert radius[(HOME, REGION)].invocations == 500 + 90_000 + 40 + 70
     assert planned.busiest[0].startswith(f"{HOME}/{REGION}/api-home-b")
     assert {f.name: f.alias.name if f.alias else None for f in planned.functions}["api-member"] == "live"
-    assert planned.complete and len(planned.digest.split(".")) == 2
+    assert planned.complete
+    assert len(planned.digest.split(".")) == 2
 
 
 def test_exclusions_say_why(fleet: Fleet) -> None:
@@ -84,7 +87,8 @@ def test_exclusions_say_why(fleet: Fleet) -> None:
     fleet.policy = WritePolicy(allow_writes=True, function_prefixes=("api-", "idle-", "canary-"))
     planned = plan(fleet, accounts=[MEMBER])
     excluded = {x.name: x for x in planned.excluded}
-    assert set(excluded) == {"plain-member"} and excluded["plain-member"].code == "write_policy"
+    assert set(excluded) == {"plain-member"}
+    assert excluded["plain-member"].code == "write_policy"
     assert "prefix" in excluded["plain-member"].reason.lower() or "write" in excluded["plain-member"].reason
     assert all(f.account == MEMBER for f in planned.functions)
     no_smoke = plan_campaign(
@@ -102,43 +106,53 @@ def test_a_campaign_upgrades_what_passes_and_rolls_back_what_breaches(fleet: Fle
     report = run(fleet, planned, strategy="Canary10Percent5Minutes", minute_s=0.01, max_failures=5)
     found = by_name(report)
     assert report.status == "completed", report.message
-    assert found["api-member"].outcome == "succeeded" and found["api-member"].verified
+    assert found["api-member"].outcome == "succeeded"
+    assert found["api-member"].verified
     assert alias_of(fleet, MEMBER, "api-member")["FunctionVersion"] == found["api-member"].published_version
     assert [s.weight for s in found["api-member"].traffic_steps] == [0.1, 1.0]
     assert found["api-member"].traffic_steps[0].verdict in ("pass", "no_data")
-    assert found["plain-home"].strategy == "AllAtOnce" and found["plain-home"].traffic_steps == []
-    assert runtime_of(fleet, HOME, "plain-home") == NEW and found["plain-home"].runtime_after == NEW
+    assert found["plain-home"].strategy == "AllAtOnce"
+    assert found["plain-home"].traffic_steps == []
+    assert runtime_of(fleet, HOME, "plain-home") == NEW
+    assert found["plain-home"].runtime_after == NEW
     # The smoke test of breaks-home's new version fails: the alias never moved, $LATEST restored.
     broke = found["breaks-home"]
-    assert broke.outcome == "rolled_back" and not broke.verified and broke.traffic_steps == []
+    assert broke.outcome == "rolled_back"
+    assert not broke.verified
+    assert broke.traffic_steps == []
     assert "smoke test" in (broke.rollback_reason or "")
     assert runtime_of(fleet, HOME, "breaks-home") == OLD
     assert alias_of(fleet, HOME, "breaks-home")["FunctionVersion"] == "1"
     # canary-member's canary breaches the error gate: alias back on version 1, $LATEST back on OLD.
     canary = found["canary-member"]
-    assert canary.outcome == "rolled_back" and canary.traffic_steps[0].verdict == "breach"
-    assert "errors" in (canary.rollback_reason or "") and "20.0%" in (canary.rollback_reason or "")
+    assert canary.outcome == "rolled_back"
+    assert canary.traffic_steps[0].verdict == "breach"
+    assert "errors" in (canary.rollback_reason or "")
+    assert "20.0%" in (canary.rollback_reason or "")
     back = alias_of(fleet, MEMBER, "canary-member")
-    assert back["FunctionVersion"] == "1" and not (back.get("RoutingConfig") or {}).get(
-        "AdditionalVersionWeights"
-    )
+    assert back["FunctionVersion"] == "1"
+    assert not (back.get("RoutingConfig") or {}).get("AdditionalVersionWeights")
     assert runtime_of(fleet, MEMBER, "canary-member") == OLD
-    assert report.counts == {"rolled_back": 2, "succeeded": 8} and report.failures == 2
+    assert report.counts == {"rolled_back": 2, "succeeded": 8}
+    assert report.failures == 2
     assert [f.wave for f in report.functions] == sorted(f.wave for f in report.functions)
 
 
 def test_the_breaker_stops_after_the_limit(fleet: Fleet) -> None:
     planned = plan(fleet)
     report = run(fleet, planned, minute_s=0.01, max_failures=1, concurrency_per_account=1)
-    assert report.status == "stopped" and "circuit breaker" in report.message
+    assert report.status == "stopped"
+    assert "circuit breaker" in report.message
     found = by_name(report)
     first_failure = next(f for f in report.functions if f.failed)
     after = [f for f in report.functions if f.wave > first_failure.wave]
-    assert after and all(f.outcome == "not_started" for f in after)
+    assert after
+    assert all(f.outcome == "not_started" for f in after)
     for f in after:
         assert runtime_of(fleet, f.account, f.name) == OLD  # untouched
     # Decided between batches: the batch that tripped it finished (both its functions rolled back).
-    assert 1 <= report.failures <= 2 and found[first_failure.name].outcome == "rolled_back"
+    assert 1 <= report.failures <= 2
+    assert found[first_failure.name].outcome == "rolled_back"
 
 
 def test_any_failure_in_the_first_wave_stops_it(fleet: Fleet) -> None:
@@ -146,7 +160,9 @@ def test_any_failure_in_the_first_wave_stops_it(fleet: Fleet) -> None:
 
     campaign_faults.configure({"idle-home-1": NEW}, set())
     report = run(fleet, plan(fleet), minute_s=0.01)
-    assert report.status == "stopped" and "first wave" in report.message and report.waves_done == 0
+    assert report.status == "stopped"
+    assert "first wave" in report.message
+    assert report.waves_done == 0
     assert {f.outcome for f in report.functions if f.wave > 1} == {"not_started"}
 
 
@@ -166,7 +182,8 @@ def test_cancellation_mid_shift_leaves_every_function_consistent(fleet: Fleet) -
     assert report.status == "cancelled"
     found = by_name(report)
     shifted = [f for f in report.functions if f.traffic_steps]
-    assert len(shifted) == 1 and shifted[0].outcome == "cancelled"
+    assert len(shifted) == 1
+    assert shifted[0].outcome == "cancelled"
     assert shifted[0].traffic_steps[-1].weight == 0.0  # put back
     for f in report.functions:
         alias = alias_of(fleet, MEMBER, f.name) if f.alias else None
@@ -177,7 +194,8 @@ def test_cancellation_mid_shift_leaves_every_function_consistent(fleet: Fleet) -
                 and not (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights")
             )
         else:
-            assert f.outcome == "succeeded" and runtime_of(fleet, MEMBER, f.name) == NEW
+            assert f.outcome == "succeeded"
+            assert runtime_of(fleet, MEMBER, f.name) == NEW
     assert "not_started" in {f.outcome for f in found.values()}
 
 
@@ -188,14 +206,16 @@ def test_a_changed_plan_is_refused_naming_what_changed(fleet: Fleet) -> None:
     fleet.lambda_(HOME).delete_function(FunctionName="idle-home-2")
     now = plan(fleet)
     error = refusal(seen.digest, now)
-    assert error is not None and error.kind == "conflict"
+    assert error is not None
+    assert error.kind == "conflict"
     # $LATEST's code now differs from the alias's version: api-member moved from planned to excluded.
     assert (
         f"changed since you saw it (revision, runtime, code or alias): {MEMBER}/{REGION}/api-member (now "
         "excluded: alias_code_matches)" in error.message
     )
     assert "1 function(s) of the plan you saw are no longer selected" in error.message
-    assert refusal("garbage", now) is not None and "not one a plan" in refusal("garbage", now).message  # type: ignore[union-attr]
+    assert refusal("garbage", now) is not None
+    assert "not one a plan" in refusal("garbage", now).message
 
 
 def test_alarms_must_exist_and_one_in_alarm_breaches(fleet: Fleet) -> None:
@@ -221,5 +241,6 @@ def test_alarms_must_exist_and_one_in_alarm_breaches(fleet: Fleet) -> None:
     cloudwatch.set_alarm_state(AlarmName="api-errors", StateValue="ALARM", StateReason="test")
     report = run(fleet, planned, alarms=["api-errors"], minute_s=0.01)
     only = report.functions[0]
-    assert only.outcome == "rolled_back" and "alarm api-errors in state ALARM" in (only.rollback_reason or "")
+    assert only.outcome == "rolled_back"
+    assert "alarm api-errors in state ALARM" in (only.rollback_reason or "")
     assert alias_of(fleet, MEMBER, "api-member")["FunctionVersion"] == "1"

@@ -1,0 +1,187 @@
+"""``run-runtime-campaign`` in the worker: the plan read again (refused if its digest changed since the
+person confirmed it), then wave by wave, each batch a durable ``map`` over its functions — a child context
+and its own ``DurableEffects`` per function, so each function's steps and waits checkpoint on their own and
+a canary's bake is a durable wait that holds no Lambda — bounded per account (``concurrency_per_account``,
+at most half the fleet's per-account rate: a function's upgrade makes about a call a second while it polls).
+
+Audit records (one per function attempted, with the task id) and the ``UpgradeOutcome`` metric per function
+and ``CampaignOutcome`` for the campaign are written once, in the task's final step.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_durable_execution_sdk_python.config import CompletionConfig, MapConfig
+
+from app.lambda_ops import OpsError
+from app.lambda_ops.errors import OpsFailure, aws_call
+from app.lambda_ops.upgrade.campaign import (
+    CampaignPlan,
+    Place,
+    PlannedFunction,
+    Selection,
+    plan_campaign,
+    refusal,
+)
+from app.lambda_ops.upgrade.campaign_run import (
+    ERROR,
+    NOT_STARTED,
+    CampaignReport,
+    CampaignRunner,
+    FunctionReport,
+    FunctionRun,
+    RunOptions,
+)
+from app.lambda_ops.upgrade.plan import UpgradeResult
+from app.records import audit, outcomes
+from app.tasks.model import TaskStatus
+from app.worker.effects import DurableEffects
+from app.worker.environment import Environment
+from app.worker.task import Outcome, TaskRun, completed
+
+TOOL = "run-runtime-campaign"
+
+
+def places(task: TaskRun, env: Environment) -> list[Place]:
+    """The targets: the fleet's when the worker has one (issue #14), else the home account and region."""
+    fleet = getattr(env, "fleet", None)
+    if fleet is not None:
+        caller = env.caller(task.order)  # type: ignore[attr-defined]
+        return [Place(t.account, t.region, fleet.ops(t, caller, write=True)) for t in fleet.targets()]
+    ops = env.ops(task.order)
+
+    def home() -> dict[str, str]:
+        with aws_call("GetCallerIdentity", service="sts"):
+            account = str(ops.clients.client("sts").get_caller_identity()["Account"])
+        return {"account": account, "region": str(ops.clients.control.meta.region_name)}
+
+    found = task.step("home target", home)
+    return [Place(found["account"], found["region"], ops)]
+
+
+def durable_fan_out(task: TaskRun) -> Any:
+    def fan_out(number: int, batch: list[PlannedFunction], run: FunctionRun) -> list[FunctionReport]:
+        def item(context: Any, data: dict[str, Any], index: int, items: Any) -> dict[str, Any]:
+            child = TaskRun(task.order, context, task.store)
+            report = run(PlannedFunction.model_validate(data), DurableEffects(child))
+            upgrade = report.upgrade.model_dump(mode="json") if report.upgrade else None
+            return {"report": report.model_dump(mode="json"), "upgrade": upgrade}
+
+        config = MapConfig(
+            max_concurrency=max(1, len(batch)), completion_config=CompletionConfig.all_completed()
+        )
+        found = task.context.map(
+            [f.model_dump(mode="json") for f in batch], item, name=f"batch {number}", config=config
+        )
+        by_index = {entry.index: entry for entry in found.all}
+        reports: list[FunctionReport] = []
+        for index, function in enumerate(batch):
+            entry = by_index.get(index)
+            value = getattr(entry, "result", None) if entry is not None else None
+            if isinstance(value, dict) and "report" in value:
+                report = FunctionReport.model_validate(value["report"])
+                if value.get("upgrade"):
+                    report.upgrade = UpgradeResult.model_validate(value["upgrade"])
+            else:
+                error = getattr(entry, "error", None)
+                report = FunctionReport(
+                    account=function.account,
+                    region=function.region,
+                    name=function.name,
+                    wave=function.wave,
+                    outcome=ERROR,
+                    verified=False,
+                    runtime_before=function.runtime,
+                    runtime_after=None,
+                    target_runtime=function.target_runtime,
+                    strategy="unknown",
+                    message=f"The worker could not run this function's upgrade ({error}): check it.",
+                )
+            reports.append(report)
+        return reports
+
+    return fan_out
+
+
+def run_campaign(task: TaskRun, env: Environment) -> Outcome:
+    args = task.order.arguments
+    selection = Selection.model_validate(args["selection"])
+    options = RunOptions.model_validate({**args.get("options", {}), "minute_s": _minute_s(env)})
+    targets = places(task, env)
+    by_place = {(p.account, p.region): p.ops for p in targets}
+    ops = targets[0].ops
+    catalog, today = ops.catalogs.current(ops.today())[0], ops.today()
+    task.progress("planning: reading the selected functions of every target")
+
+    def plan() -> dict[str, Any]:
+        try:
+            planned = plan_campaign(targets, selection, catalog=catalog, today=today, now=datetime.now(UTC))
+        except OpsFailure as failure:
+            return {"error": failure.error.model_dump(mode="json")}
+        return {"plan": planned.model_dump(mode="json"), "at": datetime.now(UTC).isoformat()}
+
+    planned_data = task.step("plan", plan)
+    if "error" in planned_data:
+        error = OpsError.model_validate(planned_data["error"])
+        return completed("OpsError", error.model_dump(mode="json"), error.message)
+    planned = CampaignPlan.model_validate(planned_data["plan"])
+    changed = refusal(str(args.get("digest", "")), planned)
+    if changed is not None:
+        return completed("OpsError", changed.model_dump(mode="json"), changed.message)
+    runner = CampaignRunner(
+        planned,
+        options,
+        lambda account, region: by_place[(account, region)],
+        catalog=catalog,
+        today=today,
+        baseline_end=datetime.fromisoformat(planned_data["at"]),
+    )
+
+    def preflight() -> dict[str, Any] | None:
+        try:
+            runner.preflight()
+        except OpsFailure as failure:
+            return failure.error.model_dump(mode="json")
+        return None
+
+    refused = task.step("preflight", preflight)
+    if refused is not None:
+        return completed("OpsError", refused, str(refused["message"]))
+    report = runner.run(DurableEffects(task), durable_fan_out(task))
+    return _outcome(task, report)
+
+
+def _minute_s(env: Environment) -> float:
+    return float(getattr(env.settings, "campaign_minute_s", 60.0) or 60.0)
+
+
+def _outcome(task: TaskRun, report: CampaignReport) -> Outcome:
+    caller = task.order.caller.model_dump()
+
+    def after() -> None:
+        for function in report.functions:
+            if function.outcome == NOT_STARTED:
+                continue
+            change = {
+                "target_runtime": function.target_runtime,
+                "alias": function.alias,
+                "strategy": function.strategy,
+                "account": function.account,
+                "region": function.region,
+                "campaign": report.digest.split(".", 1)[0][:16],
+            }
+            result: UpgradeResult | OpsError = function.upgrade or OpsError(
+                kind="service_error",  # type: ignore[arg-type]
+                message=function.message,
+                retryable=False,
+            )
+            audit.write(TOOL, function.name, change, result, caller, task_id=task.task_id)
+            if function.upgrade is not None:
+                outcomes.record(function.upgrade)
+        outcomes.record_campaign(report.status, report.failures)
+
+    if report.status == "cancelled":
+        return Outcome(TaskStatus.CANCELLED, report.message, after=after)
+    return completed("CampaignReport", report.model_dump(mode="json"), report.message, after)
