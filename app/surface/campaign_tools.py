@@ -178,7 +178,10 @@ def register_campaign_tools(server: MCPServer) -> None:
                 wave_size=wave_size,
             )
         except ValueError as error:
-            return result(OpsError(kind=ErrorKind.INVALID_ARGUMENT, message=str(error)[:500]), render.error)
+            return result(
+                OpsError(kind=ErrorKind.INVALID_ARGUMENT, message=str(error)[:500], retryable=False),
+                render.error,
+            )
         return result(compute_plan(server, selection, PLAN_TOOL), render_campaign.plan)
 
     @server.tool(
@@ -274,7 +277,9 @@ def register_campaign_tools(server: MCPServer) -> None:
         except OpsFailure as failure:
             return refused(failure.error)
         except ValueError as error:
-            return refused(OpsError(kind=ErrorKind.INVALID_ARGUMENT, message=str(error)[:500]))
+            return refused(
+                OpsError(kind=ErrorKind.INVALID_ARGUMENT, message=str(error)[:500], retryable=False)
+            )
         checked = data if isinstance(data, CampaignConsent) and data.plan is not None else None
         if isinstance(data, CampaignConsent) and data.refused is not None:
             return refused(data.refused)

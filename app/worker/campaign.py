@@ -16,7 +16,7 @@ from typing import Any
 from aws_durable_execution_sdk_python.config import CompletionConfig, MapConfig
 
 from app.lambda_ops import OpsError
-from app.lambda_ops.errors import OpsFailure, aws_call
+from app.lambda_ops.errors import ErrorKind, OpsFailure, aws_call
 from app.lambda_ops.upgrade.campaign import (
     CampaignPlan,
     Place,
@@ -69,10 +69,11 @@ def durable_fan_out(task: TaskRun) -> Any:
             upgrade = report.upgrade.model_dump(mode="json") if report.upgrade else None
             return {"report": report.model_dump(mode="json"), "upgrade": upgrade}
 
-        config = MapConfig(
-            max_concurrency=max(1, len(batch)), completion_config=CompletionConfig.all_completed()
+        every: CompletionConfig = CompletionConfig.all_completed()  # type: ignore[no-untyped-call]
+        config: MapConfig[dict[str, Any]] = MapConfig(
+            max_concurrency=max(1, len(batch)), completion_config=every
         )
-        found = task.context.map(
+        found: Any = task.context.map(
             [f.model_dump(mode="json") for f in batch], item, name=f"batch {number}", config=config
         )
         by_index = {entry.index: entry for entry in found.all}
@@ -173,7 +174,7 @@ def _outcome(task: TaskRun, report: CampaignReport) -> Outcome:
                 "campaign": report.digest.split(".", 1)[0][:16],
             }
             result: UpgradeResult | OpsError = function.upgrade or OpsError(
-                kind="service_error",  # type: ignore[arg-type]
+                kind=ErrorKind.SERVICE_ERROR,
                 message=function.message,
                 retryable=False,
             )

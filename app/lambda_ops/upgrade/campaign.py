@@ -164,7 +164,7 @@ def _listed(ops: LambdaOps) -> list[dict[str, Any]]:
             request["Marker"] = marker
         with aws_call("ListFunctions"):
             page = ops.clients.control.list_functions(**request)
-        functions += page.get("Functions", [])
+        functions += [dict(entry) for entry in page.get("Functions", [])]
         marker = page.get("NextMarker")
         if not marker or len(functions) > 10 * MAX_FUNCTIONS:
             return functions
@@ -416,7 +416,7 @@ def assign_waves(functions: list[PlannedFunction], wave_size: int) -> list[Wave]
             number = len(waves) + 1
             for function in chunk:
                 function.wave = number
-            waves.append(Wave(number=number, tier=tier, functions=[f.key for f in chunk]))  # type: ignore[arg-type]
+            waves.append(Wave(number=number, tier=tier, functions=[f.key for f in chunk]))
     return waves
 
 
