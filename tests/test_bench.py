@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench import health, latency, snapstart, tasks
+from bench import campaign, health, latency, snapstart, tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,3 +42,10 @@ def test_the_health_probes_measure_what_the_answers_report() -> None:
     ranked = health.ranked_audit(60)
     assert ranked["metric_calls"] == 1
     assert ranked["ranked_bytes"] > ranked["plain_bytes"]
+
+
+def test_the_campaign_probe_upgrades_its_fleet_and_measures_a_ratio() -> None:
+    measured = campaign.measure()
+    assert measured["succeeded"] == measured["functions"] == 100
+    assert measured["floor_s"] > 0
+    assert measured["ratio"] >= 1  # never faster than its waits allow
