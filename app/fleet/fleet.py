@@ -20,7 +20,7 @@ class Fleet(Protocol):
         ...
 
     def targets(self) -> list[Target]:
-        """Every configured target (accounts × regions), home first; resolves the organisation when the
+        """Every configured target (accounts x regions), home first; resolves the organisation when the
         settings say ``organization``. Raises ``OpsFailure`` when the list itself cannot be read."""
         ...
 

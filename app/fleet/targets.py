@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
-# STS SourceIdentity: 2–64 characters of [\w+=,.@-]
+# STS SourceIdentity: 2-64 characters of [\w+=,.@-]
 _SOURCE_IDENTITY_DROP = re.compile(r"[^\w+=,.@-]")
 
 
@@ -33,6 +33,6 @@ class Caller:
 
     @property
     def source_identity(self) -> str:
-        """The identity as STS accepts it for ``SourceIdentity`` (2–64 of ``[\\w+=,.@-]``)."""
+        """The identity as STS accepts it for ``SourceIdentity`` (2-64 of ``[\\w+=,.@-]``)."""
         cleaned = _SOURCE_IDENTITY_DROP.sub("-", self.identity)[:64]
         return cleaned if len(cleaned) >= 2 else f"{cleaned}--"[:2]

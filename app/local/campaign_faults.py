@@ -1,8 +1,8 @@
 """Faults a campaign meets, emulated in the sandbox's moto (a patch, never in the shipped app):
 
-- ``BREAKS``: function → runtime on which its code fails. Invoking it (``$LATEST`` or a version) while it
-  runs that runtime answers a function error (``Unhandled``), as code that does not run on the new runtime
-  would: the campaign's smoke test fails and the function is rolled back.
+- ``BREAKS``: function → the runtime(s) on which its code fails. Invoking it (``$LATEST`` or a version)
+  while it runs one of them answers a function error (``Unhandled``), as code that does not run on the
+  new runtime would: the campaign's smoke test fails and the function is rolled back.
 - ``CANARY_ERRORS``: functions whose new version fails under real traffic although its smoke test passes.
   When ``UpdateAlias`` gives a share of an alias's traffic to a version (``RoutingConfig``), the patch
   writes what CloudWatch would then record for the minute — Lambda's own ``AWS/Lambda`` series with the
@@ -21,26 +21,28 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-BREAKS: dict[str, str] = {"legacy-checkout-webhook": "nodejs22.x"}
+Runtimes = str | tuple[str, ...]
+BREAKS: dict[str, Runtimes] = {"legacy-checkout-webhook": ("nodejs22.x", "nodejs24.x")}
 CANARY_ERRORS: set[str] = {"user-profile-api"}
 CANARY_INVOCATIONS = 100  # a minute of the canary's share
 CANARY_ERROR_SHARE = 0.2
 
 _lock = threading.Lock()
-_breaks: dict[str, str] = {}
+_breaks: dict[str, tuple[str, ...]] = {}
 _canary: set[str] = set()
 _installed: list[tuple[Any, str, Callable[..., Any]]] = []
 
 
-def configure(breaks: Mapping[str, str] | None = None, canary_errors: set[str] | None = None) -> None:
+def configure(breaks: Mapping[str, Runtimes] | None = None, canary_errors: set[str] | None = None) -> None:
     with _lock:
         _breaks.clear()
-        _breaks.update(BREAKS if breaks is None else breaks)
+        for name, runtimes in (BREAKS if breaks is None else breaks).items():
+            _breaks[name] = (runtimes,) if isinstance(runtimes, str) else tuple(runtimes)
         _canary.clear()
         _canary.update(CANARY_ERRORS if canary_errors is None else canary_errors)
 
 
-def install(breaks: Mapping[str, str] | None = None, canary_errors: set[str] | None = None) -> None:
+def install(breaks: Mapping[str, Runtimes] | None = None, canary_errors: set[str] | None = None) -> None:
     from moto.awslambda.models import LambdaBackend
     from moto.awslambda_simple.models import LambdaSimpleBackend  # the backend without Docker
 
@@ -55,7 +57,7 @@ def install(breaks: Mapping[str, str] | None = None, canary_errors: set[str] | N
             self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any
         ) -> Any:
             function = self.get_function(function_name, qualifier)
-            if _breaks.get(function.function_name) == function.run_time:
+            if function.run_time in _breaks.get(function.function_name, ()):
                 response_headers["x-amz-function-error"] = "Unhandled"
                 return (
                     '{"errorType":"Runtime.ImportModuleError","errorMessage":"Error: Cannot find module '

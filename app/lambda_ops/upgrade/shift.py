@@ -121,6 +121,9 @@ class TrafficShifter(AliasShipper):
             if verdict == "breach":
                 why = f"The gate at {step.weight:.0%} breached ({detail[:400]})"
                 return self._roll_back(seen, function, why, tested)
+        if self.strategy.steps and effects.cancelled():  # asked during the last bake: not all of it
+            why = f"Cancelled during the traffic shift of alias {name}"
+            return self._roll_back(seen, function, why, tested, done=Outcome.CANCELLED)
         return self._finish(seen, function, version, tested)
 
     def _gate(self, function: str, new: str, old: str, since: str) -> tuple[Verdict, str]:
