@@ -4,8 +4,11 @@ and its own ``DurableEffects`` per function, so each function's steps and waits 
 a canary's bake is a durable wait that holds no Lambda — bounded per account (``concurrency_per_account``,
 at most half the fleet's per-account rate: a function's upgrade makes about a call a second while it polls).
 
-Audit records (one per function attempted, with the task id) and the ``UpgradeOutcome`` metric per function
-and ``CampaignOutcome`` for the campaign are written once, in the task's final step.
+Each function's audit record (with the task id) and its ``UpgradeOutcome`` metric are written when that
+function finishes, in its child context's last step — once (a replay skips the step), and before the
+campaign goes on, so a worker that dies mid-campaign loses no record of a function already changed. A
+function whose child failed outright (no step recorded it) is audited in the task's final step, with the
+``CampaignOutcome`` metrics.
 """
 
 from __future__ import annotations
@@ -61,13 +64,16 @@ def places(task: TaskRun, env: Environment) -> list[Place]:
     return [Place(found["account"], found["region"], ops)]
 
 
-def durable_fan_out(task: TaskRun) -> Any:
+def durable_fan_out(task: TaskRun, campaign: str, audited: set[str]) -> Any:
+    """The batch as a durable map; ``audited`` collects the functions whose child wrote their record."""
+
     def fan_out(number: int, batch: list[PlannedFunction], run: FunctionRun) -> list[FunctionReport]:
         def item(context: Any, data: dict[str, Any], index: int, items: Any) -> dict[str, Any]:
             child = TaskRun(task.order, context, task.store)
             report = run(PlannedFunction.model_validate(data), DurableEffects(child))
+            child.step("audit record", lambda: record_function(task, report, campaign))
             upgrade = report.upgrade.model_dump(mode="json") if report.upgrade else None
-            return {"report": report.model_dump(mode="json"), "upgrade": upgrade}
+            return {"report": report.model_dump(mode="json"), "upgrade": upgrade, "audited": True}
 
         every: CompletionConfig = CompletionConfig.all_completed()  # type: ignore[no-untyped-call]
         config: MapConfig[dict[str, Any]] = MapConfig(
@@ -85,6 +91,8 @@ def durable_fan_out(task: TaskRun) -> Any:
                 report = FunctionReport.model_validate(value["report"])
                 if value.get("upgrade"):
                     report.upgrade = UpgradeResult.model_validate(value["upgrade"])
+                if value.get("audited"):
+                    audited.add(function.key)
             else:
                 error = getattr(entry, "error", None)
                 report = FunctionReport(
@@ -150,37 +158,47 @@ def run_campaign(task: TaskRun, env: Environment) -> Outcome:
     refused = task.step("preflight", preflight)
     if refused is not None:
         return completed("OpsError", refused, str(refused["message"]))
-    report = runner.run(DurableEffects(task), durable_fan_out(task))
-    return _outcome(task, report)
+    audited: set[str] = set()
+    report = runner.run(DurableEffects(task), durable_fan_out(task, campaign_id(planned.digest), audited))
+    return _outcome(task, report, audited)
 
 
 def _minute_s(env: Environment) -> float:
     return float(getattr(env.settings, "campaign_minute_s", 60.0) or 60.0)
 
 
-def _outcome(task: TaskRun, report: CampaignReport) -> Outcome:
-    caller = task.order.caller.model_dump()
+def campaign_id(digest: str) -> str:
+    return digest.split(".", 1)[0][:16]
 
+
+def record_function(task: TaskRun, function: FunctionReport, campaign: str) -> None:
+    """The function's audit line (with the task id) and its ``UpgradeOutcome`` metric."""
+    if function.outcome == NOT_STARTED:
+        return
+    change = {
+        "target_runtime": function.target_runtime,
+        "alias": function.alias,
+        "strategy": function.strategy,
+        "account": function.account,
+        "region": function.region,
+        "campaign": campaign,
+    }
+    result: UpgradeResult | OpsError = function.upgrade or OpsError(
+        kind=ErrorKind.SERVICE_ERROR,
+        message=function.message,
+        retryable=False,
+    )
+    audit.write(TOOL, function.name, change, result, task.order.caller.model_dump(), task_id=task.task_id)
+    if function.upgrade is not None:
+        outcomes.record(function.upgrade)
+
+
+def _outcome(task: TaskRun, report: CampaignReport, audited: set[str]) -> Outcome:
     def after() -> None:
+        campaign = campaign_id(report.digest)
         for function in report.functions:
-            if function.outcome == NOT_STARTED:
-                continue
-            change = {
-                "target_runtime": function.target_runtime,
-                "alias": function.alias,
-                "strategy": function.strategy,
-                "account": function.account,
-                "region": function.region,
-                "campaign": report.digest.split(".", 1)[0][:16],
-            }
-            result: UpgradeResult | OpsError = function.upgrade or OpsError(
-                kind=ErrorKind.SERVICE_ERROR,
-                message=function.message,
-                retryable=False,
-            )
-            audit.write(TOOL, function.name, change, result, caller, task_id=task.task_id)
-            if function.upgrade is not None:
-                outcomes.record(function.upgrade)
+            if f"{function.account}/{function.region}/{function.name}" not in audited:
+                record_function(task, function, campaign)  # its child failed before its record
         outcomes.record_campaign(report.status, report.failures)
 
     if report.status == "cancelled":

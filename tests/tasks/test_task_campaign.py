@@ -193,14 +193,27 @@ def test_cancelling_mid_shift_leaves_every_function_consistent(
 ) -> None:
     handler = slow.handler()
     plan = planned(handler)
-    task_id = run(handler, plan["digest"], concurrency_per_account=1)["taskId"]
-    shifting = wait_for(handler, task_id, lambda t: "alias live: 10%" in t.get("statusMessage", ""), 120)
-    assert "alias live: 10% to version 2" in shifting["statusMessage"], shifting
-    status, _ = call(handler, "tasks/cancel", {"taskId": task_id})
-    assert status == 200
-    done = wait_for(handler, task_id, terminal, timeout=120)
+    with service_log() as log:
+        task_id = run(handler, plan["digest"], concurrency_per_account=1)["taskId"]
+        shifting = wait_for(handler, task_id, lambda t: "alias live: 10%" in t.get("statusMessage", ""), 120)
+        assert "alias live: 10% to version 2" in shifting["statusMessage"], shifting
+        # the functions already done were audited when each finished, not at the task's end: a worker
+        # dying now would lose no record of a change
+        audited = [line["audit"] for line in emitted(log.getvalue()) if "audit" in line]
+        assert [(r["function"], r["outcome"]) for r in audited[1:]] == [
+            ("partner-feed-exporter", "succeeded")
+        ]
+        status, _ = call(handler, "tasks/cancel", {"taskId": task_id})
+        assert status == 200
+        done = wait_for(handler, task_id, terminal, timeout=120)
     assert done["status"] == "cancelled", done
     assert "result" not in done
+    audited = [line["audit"] for line in emitted(log.getvalue()) if "audit" in line]
+    assert [(r["function"], r["outcome"]) for r in audited[1:]] == [  # once each, replays wrote none again
+        ("partner-feed-exporter", "succeeded"),
+        ("slack-alerts-forwarder", "cancelled"),  # wave 2 goes by traffic: slack first; then it stopped
+    ]
+    assert {r["task_id"] for r in audited} == {task_id}
     for name, before in BEFORE.items():
         runtime, version, weights = state(name)
         assert weights == {}, (name, weights)  # never half-shifted
@@ -208,5 +221,6 @@ def test_cancelling_mid_shift_leaves_every_function_consistent(
             assert (runtime, version) in ((before, "1"), (NEW, "2")), (name, runtime, version)
     assert state("slack-alerts-forwarder") == ("nodejs18.x", "1", {})  # the one in flight: put back
     assert state("marketing-landing-ssr") == ("nodejs16.x", "1", {})  # not reached
+    assert state("legacy-checkout-webhook") == ("nodejs16.x", None, {})
     metrics = [line for line in emitted(capsys.readouterr().out) if "CampaignOutcome" in line]
     assert [m["status"] for m in metrics] == ["cancelled"]
