@@ -156,13 +156,15 @@ def run_child(stdin: IO[bytes], stdout: IO[str]) -> int:
     """The child: start moto, seed it, announce it, serve until stdin closes or a signal arrives."""
     from moto.server import ThreadedMotoServer
 
-    from app.local import moto_patches, slow_updates
+    from app.local import campaign_faults, moto_patches, slow_updates
     from app.local.seed import seed_account
+    from app.local.seed_campaign import seed_campaign
     from app.local.tasks_table import create_tasks_table
 
     slow_updates.install()  # updates that take time, as on AWS (moto applies them at once)
 
     moto_patches.apply()  # CloudWatch percentiles (app/local/moto_patches.py)
+    campaign_faults.install()  # the README campaign's smoke failure and canary breach
 
     stop = threading.Event()
 
@@ -180,6 +182,7 @@ def run_child(stdin: IO[bytes], stdout: IO[str]) -> int:
         configure_moto(url)
         started = time.perf_counter()
         count = seed_account(*clients(url))
+        seed_campaign(clients(url)[0])  # alias live on three old Node.js functions
         create_tasks_table(dynamodb(url))
         seed_health_data(url)
         seeded = time.perf_counter() - started
