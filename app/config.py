@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     runtime_catalog_refresh: bool = Field(
         default=False, description="Try to refresh the runtime catalog from the AWS documentation page."
     )
+    campaign_minute_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds a minute of a campaign's traffic-shifting strategy lasts in the worker "
+        "(60; the sandbox shortens it so a canary bakes in seconds).",
+    )
     # Confirmations (2026-07-28 requestState): the key ring and how long a question stays answerable.
     request_state_secret_arn: str = Field(
         default="",

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench.campaign import report as campaign_report
 from bench.fake_account import report as output_size_report
 from bench.fleet import report as fleet_report
 from bench.health import report as health_report
@@ -75,6 +76,7 @@ def main() -> None:
     )
     print()
     tasks_ok = tasks_report(code_dir, runs=runs, calls=min(calls, 300))
+    tasks_ok = campaign_report() and tasks_ok
     print()
     print("output size: bytes an assistant receives to answer 'which functions use deprecated runtimes?'")
     if not output_size_report(int(os.environ.get("BENCH_FUNCTIONS", "1000"))):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import io
 import itertools
@@ -140,10 +141,12 @@ def service_log() -> Iterator[io.StringIO]:
     stream = io.StringIO()
     handlers = [h for h in logging.getLogger(SERVICE).handlers if isinstance(h, logging.StreamHandler)]
     previous = [h.stream for h in handlers]
-    for h in handlers:
-        h.setStream(stream)
+    for h in handlers:  # not setStream: it flushes the old stream, which may be an earlier test's, closed
+        with h.lock or contextlib.nullcontext():
+            h.stream = stream
     try:
         yield stream
     finally:
         for h, old in zip(handlers, previous, strict=True):
-            h.setStream(old)
+            with h.lock or contextlib.nullcontext():
+                h.stream = old

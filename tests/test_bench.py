@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench import fleet, health, latency, snapstart, tasks
+from bench import campaign, fleet, health, latency, snapstart, tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,3 +50,10 @@ def test_the_fleet_probe_audits_an_emulated_fleet_completely() -> None:
     assert measured["busiest_target_calls"] > 0
     assert measured["calls"] >= measured["raw_pages"]
     assert 0 < measured["answer_bytes"] < measured["raw_bytes"]
+
+
+def test_the_campaign_probe_upgrades_its_fleet_and_measures_a_ratio() -> None:
+    measured = campaign.measure()
+    assert measured["succeeded"] == measured["functions"] == 100
+    assert measured["floor_s"] > 0
+    assert measured["ratio"] >= 1  # never faster than its waits allow

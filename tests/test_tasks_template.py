@@ -163,6 +163,7 @@ def test_what_the_task_code_calls_is_exactly_what_is_granted(template: dict[str,
         "dynamodb:GetItem",
         "dynamodb:UpdateItem",
         "cloudwatch:GetMetricData",
+        "cloudwatch:DescribeAlarms",  # a campaign's alarm gates
     }
 
 
@@ -180,7 +181,7 @@ def test_the_worker_writes_only_with_the_write_gate_and_prefix(template: dict[st
             }
         elif actions <= {"dynamodb:GetItem", "dynamodb:UpdateItem"}:
             assert _getatt(statement["Resource"]) == TABLE
-        elif actions == {"cloudwatch:GetMetricData"}:  # no resource type: the health reads
+        elif actions in ({"cloudwatch:GetMetricData"}, {"cloudwatch:DescribeAlarms"}):  # reads on "*"
             assert statement["Resource"] == "*"
         elif actions != {"lambda:ListFunctions"}:
             assert "*" not in str(statement["Resource"]).replace(":function:*", "").replace(
@@ -200,3 +201,23 @@ def test_failed_tasks_and_worker_errors_are_alarmed(template: dict[str, Any]) ->
     outputs = template["Outputs"]
     assert outputs["TasksTableName"]["Value"] == {"Ref": "TasksTable"}
     assert outputs["WorkerAlias"]["Value"] == {"Ref": "WorkerFunctionAliaslive"}
+
+
+def test_the_campaign_gates_read_alarms_in_the_worker_only(template: dict[str, Any]) -> None:
+    """What the campaign's code calls on CloudWatch: GetMetricData (granted for health) and DescribeAlarms,
+    the worker's last statement; the server plans without reading alarms."""
+    gates = (ROOT / "app" / "lambda_ops" / "upgrade" / "gates.py").read_text()
+    assert set(re.findall(r"cloudwatch\.([a-z_]+)\(", gates)) == {"describe_alarms"}  # and get_metric_data(
+    worker = function_statements(template, "WorkerFunction")
+    condition, last = worker[-1]
+    assert condition is None
+    assert (last["Sid"], last["Effect"], last["Action"], last["Resource"]) == (
+        "ReadCampaignAlarms",
+        "Allow",
+        "cloudwatch:DescribeAlarms",
+        "*",
+    )
+    server = {a for _, s in statements(template) for a in as_list(s["Action"])}
+    assert "cloudwatch:DescribeAlarms" not in server
+    for shipped in ("lambda:PublishVersion", "lambda:UpdateAlias"):  # the alias path's, already granted
+        assert any(shipped in as_list(s["Action"]) for _, s in worker)

@@ -34,6 +34,8 @@ OPS_TOOLS = {
     "invoke-function",
     "update-function-runtime",
     "list-targets",
+    "plan-runtime-campaign",
+    "run-runtime-campaign",
 }
 # Every tool that reads an account takes the target (issue #14); the catalog and list-targets do not.
 TARGETED = OPS_TOOLS - {"get-runtime-info", "list-targets"}

@@ -132,6 +132,8 @@ def local_environment(backend: str, environ: MutableMapping[str, str]) -> None:
     # Tasks: the sandbox's table and the worker, run by the durable SDK's local runner (app/local/engine.py).
     environ["LAMBDA_OPS_TASKS_TABLE"] = TASKS_TABLE
     environ["LAMBDA_OPS_WORKER_FUNCTION"] = WORKER
+    # Campaigns: a strategy's minute lasts a second, so the README's campaign bakes its canaries in seconds.
+    environ.setdefault("LAMBDA_OPS_CAMPAIGN_MINUTE_S", "1")
 
 
 def _confirmation_key(environ: MutableMapping[str, str]) -> str:

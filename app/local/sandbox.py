@@ -209,8 +209,16 @@ def configure_moto(endpoint_url: str) -> None:
 
 def run_child(stdin: IO[bytes], stdout: IO[str], limits: Limits | None = None) -> int:
     """The child: start moto, seed it, announce it, serve until stdin closes or a signal arrives."""
-    from app.local import control_plane, moto_fleet, moto_paging, moto_patches, slow_updates
+    from app.local import (
+        campaign_faults,
+        control_plane,
+        moto_fleet,
+        moto_paging,
+        moto_patches,
+        slow_updates,
+    )
     from app.local.seed import seed_account
+    from app.local.seed_campaign import seed_campaign
     from app.local.seed_fleet import seed_fleet
     from app.local.tasks_table import create_tasks_table
 
@@ -219,6 +227,7 @@ def run_child(stdin: IO[bytes], stdout: IO[str], limits: Limits | None = None) -
     moto_patches.apply()  # CloudWatch percentiles (app/local/moto_patches.py)
     moto_paging.install()  # Lambda's list operations page (app/local/moto_paging.py)
     moto_fleet.install()  # AssumeRole checks trust, fixed account ids (app/local/moto_fleet.py)
+    campaign_faults.install()  # the README campaign's smoke failure and canary breach
 
     stop = threading.Event()
 
@@ -237,6 +246,7 @@ def run_child(stdin: IO[bytes], stdout: IO[str], limits: Limits | None = None) -
         started = time.perf_counter()
         count = seed_account(*clients(url))
         fleet = seed_fleet(url)
+        seed_campaign(clients(url)[0])  # alias live on three old Node.js functions
         create_tasks_table(dynamodb(url))
         seed_health_data(url)
         seeded = time.perf_counter() - started

@@ -34,3 +34,23 @@ def record(result: UpgradeResult) -> None:
         default_dimensions={"service": SERVICE},
     ) as metric:
         metric.add_dimension(name="outcome", value=result.outcome.value)
+
+
+CAMPAIGN_METRIC = "CampaignOutcome"
+CAMPAIGN_FAILURES = "CampaignFailures"
+
+
+def record_campaign(status: str, failures: int) -> None:
+    """Per campaign that ran (``status``: completed, stopped, cancelled): ``CampaignOutcome`` (count 1)
+    and ``CampaignFailures`` (its failures), each on its own EMF line with the ``status`` dimension — a
+    ``single_metric`` holds one metric (Powertools drops a second one) — a stopped campaign is what its
+    breaker alarm watches."""
+    for name, value in ((CAMPAIGN_METRIC, 1), (CAMPAIGN_FAILURES, failures)):
+        with single_metric(
+            name=name,
+            unit=MetricUnit.Count,
+            value=value,
+            namespace=NAMESPACE,
+            default_dimensions={"service": SERVICE},
+        ) as metric:
+            metric.add_dimension(name="status", value=status)

@@ -10,9 +10,9 @@ from app.fleet.audit import FLEET_TOOL, FleetAudit, FleetOptions, audit_fleet, c
 from app.fleet.coverage import Reason
 from app.fleet.fleet import Fleet
 from app.fleet.inventory import ConfigInventory, read_inventory
-from app.fleet.targets import Target
+from app.fleet.reach import select
 from app.lambda_ops import OpsError
-from app.lambda_ops.errors import OpsFailure, invalid
+from app.lambda_ops.errors import OpsFailure
 from app.surface.targeting import caller
 from app.surface.task_offer import TaskOffer
 
@@ -23,23 +23,6 @@ def home_only(fleet: Fleet) -> bool:
     """True when only the home target is configured — known without a call when the fleet says so."""
     known = getattr(fleet, "home_only", None)  # AwsFleet knows without a call (nothing configured)
     return bool(known) if known is not None else len(fleet.targets()) <= 1
-
-
-def select(fleet: Fleet, accounts: list[str] | None, regions: list[str] | None) -> list[Target]:
-    """The configured targets the arguments name (raises ``OpsFailure`` invalid for one outside the fleet)."""
-    configured = fleet.targets()
-    ids = {fleet.resolve(account.strip(), None).account for account in accounts} if accounts else None
-    wanted = {region.strip() for region in regions} if regions else None
-    known = {target.region for target in configured}
-    if wanted and not wanted <= known:
-        unknown = ", ".join(sorted(wanted - known))
-        raise invalid(f"Region(s) {unknown} are not configured; configured: {', '.join(sorted(known))}.")
-    chosen = [
-        t for t in configured if (ids is None or t.account in ids) and (wanted is None or t.region in wanted)
-    ]
-    if not chosen:
-        raise invalid("No configured target matches those accounts and regions.")
-    return chosen
 
 
 def answer(

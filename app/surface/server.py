@@ -22,6 +22,7 @@ from app.fleet.targets import Caller
 from app.lambda_ops import CatalogProvider, LambdaClients, LambdaOps, WritePolicy
 from app.renewal import Renewal
 from app.security.request_state import request_state_security
+from app.surface.campaign_tools import RUN_TOOL, register_campaign_tools
 from app.surface.fleet_tools import register_fleet_tools
 from app.surface.health_tools import register_health_tools
 from app.surface.resources import register_prompts, register_resources
@@ -124,7 +125,8 @@ def build_server(
         subscriptions=False,
         # Confirmations span two requests, maybe two execution environments: one key per deployment.
         request_state_security=request_state_security(settings, renewal=renewal),
-        extensions=[TasksExtension(lazy_tasks, task_only)] if tasks_on else [],
+        # A campaign only runs as a task: clients without the extension get -32021.
+        extensions=[TasksExtension(lazy_tasks, task_only | {RUN_TOOL})] if tasks_on else [],
     )
     server.tasks_on = tasks_on
     register_basics(server)
@@ -149,6 +151,7 @@ def build_server(
     register_health_tools(server, lazy_fleet)
     register_write_tools(server, lazy_fleet)
     register_fleet_tools(server, lazy_fleet)
+    register_campaign_tools(server)
     register_resources(server, lazy_fleet)
     register_prompts(server)
     return server

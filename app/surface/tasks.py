@@ -29,7 +29,8 @@ from pydantic import Field
 
 from app.fleet.audit import FleetAudit
 from app.lambda_ops import FunctionDetail, InvokeResult, OpsError, RuntimeAudit, UpgradeResult
-from app.surface import render
+from app.lambda_ops.upgrade.campaign_run import CampaignReport
+from app.surface import render, render_campaign
 from app.surface.shapes import result as tool_result
 from app.surface.task_offer import TaskCreated, TaskOffer, offering, owner, task_fields
 from app.tasks.model import EXTENSION, TaskRecord, TaskStatus
@@ -73,7 +74,12 @@ def _detail(value: Any) -> CallToolResult:
     return tool_result(FunctionDetail.model_validate(value), render.detail)
 
 
+def _campaign(value: Any) -> CallToolResult:
+    return tool_result(CampaignReport.model_validate(value), render_campaign.report)
+
+
 RENDERERS: dict[str, Callable[[Any], CallToolResult]] = {
+    "CampaignReport": _campaign,
     "UpgradeResult": _upgrade,
     "RuntimeAudit": _audit,
     "FleetAudit": _fleet_audit,

@@ -110,6 +110,12 @@ class DurableEffects:
         self._now = float(out["at"])
         return bool(out["done"]), out["seen"]
 
+    def wait(self, name: str, seconds: float) -> None:
+        """A durable wait: no Lambda runs while it lasts (the engine resumes the execution after it); at
+        least 1 s, the engine's granularity."""
+        self.task.context.wait(Duration(seconds=max(1, math.ceil(seconds))), name=self._name(name))
+        self._now += max(1, math.ceil(seconds))
+
     def remaining(self) -> float:
         return INFINITE
 

@@ -21,6 +21,7 @@ from app.lambda_ops.errors import OpsFailure
 from app.lambda_ops.upgrade.plan import Outcome as UpgradeOutcome
 from app.records import audit, outcomes
 from app.tasks.model import TaskStatus
+from app.worker.campaign import run_campaign
 from app.worker.effects import ONCE, DurableEffects
 from app.worker.environment import Environment
 from app.worker.fleet_audit import fleet_audit
@@ -159,6 +160,7 @@ def _timeout(found: int | OpsError) -> int:
 
 JOBS: dict[str, Job] = {
     "update-function-runtime": upgrade,
+    "run-runtime-campaign": run_campaign,
     "audit-runtimes": audit_runtimes,
     FLEET_TOOL: fleet_audit,  # audit-runtimes across accounts and regions (app/worker/fleet_audit.py)
     "invoke-function": invoke,

@@ -28,6 +28,7 @@ class WorkerSettings(BaseModel):
     fleet_rate_per_s: float = Field(default=10.0, gt=0, le=15)
     fleet_workers: int = Field(default=16, ge=1, le=64)
     config_aggregator: str = Field(default="", pattern=r"^$|^[A-Za-z0-9_-]{1,256}$")
+    campaign_minute_s: float = Field(default=60.0, gt=0)  # seconds a strategy's minute lasts (sandbox: 1)
 
     @field_validator("accounts")
     @classmethod

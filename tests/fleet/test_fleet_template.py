@@ -141,7 +141,8 @@ def test_the_writer_is_optional_and_writes_only_the_prefix() -> None:
     granted = grants(writer)
     writes = {(a, r) for a, r in granted if a in WRITE_ACTIONS}
     assert writes == {(a, MEMBER_FUNCTIONS + "${WriteFunctionPrefix}*") for a in WRITE_ACTIONS}
-    assert granted - writes == READS
+    # the reads, and a campaign's alarm gates (DescribeAlarms must be "*" to see composite alarms)
+    assert granted - writes == READS | {("cloudwatch:DescribeAlarms", "*")}
 
 
 def test_the_member_stack_outputs_its_role_arns_and_the_names_match_the_server() -> None:

@@ -41,6 +41,11 @@ class Effects(Protocol):
         run's own budget (``remaining``)."""
         ...
 
+    def wait(self, name: str, seconds: float) -> None:
+        """Let ``seconds`` pass (a traffic shift's bake time): a durable wait that holds no Lambda in a
+        task, a sleep (within the budget) in a tool call or a test."""
+        ...
+
     def remaining(self) -> float:
         """Seconds left for the whole upgrade (the gateway's budget); infinite when durable."""
         ...
@@ -94,6 +99,9 @@ class Immediate:
             self.sleep(min(interval, remaining))
             interval = min(interval * 1.5, self.max_poll_interval_s)
 
+    def wait(self, name: str, seconds: float) -> None:
+        self.sleep(max(0.0, min(seconds, self.deadline - self.clock())))
+
     def remaining(self) -> float:
         return self.deadline - self.clock()
 
@@ -105,6 +113,40 @@ class Immediate:
 
     def passes(self, error: Exception) -> bool:
         return False
+
+
+class InProcess(Immediate):
+    """Without a gateway's budget, in this process (a campaign in tests, ``make bench``, an emulated fleet):
+    as ``durable`` as a task (waits last as long as AWS takes, up to the wait's limit), with an injectable
+    clock and sleep, and a cancellation flag anyone may set (``cancel``)."""
+
+    durable = True
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        poll_interval_s: float = 1.0,
+        max_poll_interval_s: float = 3.0,
+        cancelled: Callable[[], bool] = lambda: False,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(
+            math.inf, clock=clock, sleep=sleep, poll_interval_s=poll_interval_s,
+            max_poll_interval_s=max_poll_interval_s,
+        )  # fmt: skip
+        self._cancelled, self._progress = cancelled, progress
+
+    def wait(self, name: str, seconds: float) -> None:
+        self.sleep(max(0.0, seconds))
+
+    def cancelled(self) -> bool:
+        return self._cancelled()
+
+    def progress(self, message: str) -> None:
+        if self._progress is not None:
+            self._progress(message)
 
 
 def failure_of(probe: Probe) -> Probe:

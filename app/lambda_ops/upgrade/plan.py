@@ -63,6 +63,9 @@ Action = Literal[
     "version_wait",
     "alias_update",
     "alias_read",
+    "traffic_shift",
+    "gate",
+    "alias_rollback",
 ]
 
 
@@ -76,7 +79,9 @@ class UpgradeStep(BaseModel):
     action: Action = Field(
         description="update/rollback: the UpdateFunctionConfiguration call; wait/rollback_wait: polling "
         "until AWS applied it; smoke_invoke: the test invoke; alias path: publish (PublishVersion), "
-        "version_wait (until the version is Active), alias_update (UpdateAlias), alias_read (GetAlias)."
+        "version_wait (until the version is Active), alias_update (UpdateAlias), alias_read (GetAlias); a "
+        "campaign's shift: traffic_shift (UpdateAlias with weights), gate (metrics and alarms after the "
+        "step), alias_rollback (the alias put back where it was)."
     )
     ok: bool = Field(description="Whether the step achieved what it was for.")
     runtime: str | None = Field(description="The runtime the step concerns or observed.")

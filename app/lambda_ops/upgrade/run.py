@@ -5,11 +5,13 @@ Its own module so that ``runner`` imports ``ship`` and both import this, never e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.lambda_ops.clients import LambdaClients
 from app.lambda_ops.invoke import InvokeResult
+from app.lambda_ops.upgrade.alias import AliasState
 from app.lambda_ops.upgrade.effects import Effects
 from app.lambda_ops.upgrade.plan import Action, Outcome, UpgradeResult, UpgradeStep
 from app.lambda_ops.upgrade.wait import Observed, RuntimeUpdater
@@ -59,3 +61,13 @@ class Runner(Protocol):
     ) -> InvokeResult: ...
 
     def within(self, budget_s: float) -> str: ...
+
+
+class Shipper(Protocol):
+    """The alias path after ``$LATEST`` is verified on the target (``ship.AliasShipper``: move the alias at
+    once; a campaign's ``shift.TrafficShifter``: shift its traffic by steps, gated)."""
+
+    def ship(self, seen: Observed, smoke: bytes) -> UpgradeResult: ...
+
+
+ShipperFactory = Callable[[Runner, Run, AliasState], Shipper]

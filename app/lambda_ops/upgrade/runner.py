@@ -40,7 +40,7 @@ from app.lambda_ops.upgrade.plan import (
     UpgradeStep,
     make_plan,
 )
-from app.lambda_ops.upgrade.run import Run
+from app.lambda_ops.upgrade.run import Run, ShipperFactory
 from app.lambda_ops.upgrade.ship import AliasShipper, dry_run_message
 from app.lambda_ops.upgrade.wait import Observed, RuntimeUpdater, plain
 
@@ -77,8 +77,11 @@ class UpgradeRunner:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         poll_interval_s: float = 1.0,
+        shipper: ShipperFactory = AliasShipper,
     ) -> None:
+        """``shipper``: how the alias path ships a verified version (at once, or a campaign's shift)."""
         self.clients, self.catalog, self.today, self.policy = clients, catalog, today, policy
+        self.shipper = shipper
         self.clock, self.sleep, self.poll_interval_s = clock, sleep, poll_interval_s
         self.effects: Effects = Immediate(0.0, clock=clock)
         self.aws = RuntimeUpdater(clients, self.effects)
@@ -160,7 +163,7 @@ class UpgradeRunner:
         if state is not None and smoke is not None and current == target:  # publish $LATEST as it is
             run.updated = False
             seen = Observed(str(config.get("LastUpdateStatus")), current, config.get("RevisionId"))
-            return AliasShipper(self, run, state).ship(seen, smoke)
+            return self.shipper(self, run, state).ship(seen, smoke)
         effects.progress(f"updating the runtime {current} → {target}")
         try:
             self.aws.update(function, target, config.get("RevisionId"))
@@ -175,7 +178,7 @@ class UpgradeRunner:
                 return self.restore(run, seen, "Cancelled after the runtime change was applied", None,
                                     done=Outcome.CANCELLED)  # fmt: skip
             if state is not None and smoke is not None and seen.on(target):
-                return AliasShipper(self, run, state).ship(seen, smoke)
+                return self.shipper(self, run, state).ship(seen, smoke)
             return self._after_update(run, seen, smoke, options.budget_s)
         except Exception as error:  # the runtime may have changed: say so, never a bare error
             if effects.passes(error):
