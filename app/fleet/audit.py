@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from app.fleet.coverage import CoverageStatus, Reason, TargetCoverage, failed, fix, timed_out
+from app.fleet.failures import classify
 from app.fleet.inventory import ConfigInventory, InventorySource, RecordedFunction
 from app.fleet.targets import Target
 from app.lambda_ops import LambdaOps, OpsError, RuntimeAudit, RuntimeGroup
@@ -155,8 +156,11 @@ def audit_target(
     routes_limit: int = DEFAULT_ROUTES,
     rank_by: Literal["invocations"] | None = None,
     budget_s: float = AUDIT_SECONDS,
+    home_region: str | None = None,
 ) -> TargetResult:
-    """One target's audit within ``budget_s``; a failure to reach or read it becomes its coverage."""
+    """One target's audit within ``budget_s``; a failure to reach or read it becomes its coverage, classified
+    as the fleet reports it (``failures.classify``: an invalid-token answer outside ``home_region``, where the
+    credentials come from, is a region not enabled there)."""
     try:
         outcome = ops_for(target).audit_runtimes(
             family=family,
@@ -174,6 +178,8 @@ def audit_target(
             retryable=True,
         )
     if isinstance(outcome, OpsError):
+        if home_region is not None:
+            outcome = classify(outcome, target, home_region)
         message = outcome.message if target.label in outcome.message else f"{target.label}: {outcome.message}"
         return TargetResult(
             coverage=failed(target, outcome.model_copy(update={"message": message}), budget_s)
@@ -206,6 +212,7 @@ def audit_fleet(
     clock: Callable[[], float] = time.monotonic,
     grace_s: float = GRACE_S,
     inventory: Callable[[float], ConfigInventory] | None = None,
+    home_region: str | None = None,
 ) -> FleetAudit:
     """Every target read in a pool of at most ``workers`` threads, within ``budget_s``; each target's audit
     gets what is left of the budget when it starts. The pool is shut down before this returns: a target still
@@ -224,7 +231,7 @@ def audit_fleet(
             started.add(target)
         return audit_target(
             target, ops_for, family=family, names_per_group=names_per_group, routes_limit=routes_limit,
-            rank_by=rank_by, budget_s=remaining,
+            rank_by=rank_by, budget_s=remaining, home_region=home_region,
         )  # fmt: skip
 
     unique = list(dict.fromkeys(targets))

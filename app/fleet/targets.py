@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -33,6 +34,11 @@ class Caller:
 
     @property
     def source_identity(self) -> str:
-        """The identity as STS accepts it for ``SourceIdentity`` (2 to 64 of ``[\\w+=,.@-]``)."""
-        cleaned = _SOURCE_IDENTITY_DROP.sub("-", self.identity)[:64]
-        return cleaned if len(cleaned) >= 2 else f"{cleaned}--"[:2]
+        """The identity as STS accepts it for ``SourceIdentity`` (2-64 of ``[\\w+=,.@-]``), one-to-one: an
+        identity STS would not take as it is (another character, longer than 64) keeps a readable prefix and
+        gets a hash of the whole, so ``a|b`` and ``a-b`` never name the same person in CloudTrail."""
+        cleaned = _SOURCE_IDENTITY_DROP.sub("-", self.identity)
+        if cleaned == self.identity and 2 <= len(cleaned) <= 64:
+            return cleaned
+        digest = hashlib.sha256(self.identity.encode()).hexdigest()[:12]
+        return f"{cleaned[:51]}.{digest}"  # '.' is allowed: at most 51 + 1 + 12 = 64

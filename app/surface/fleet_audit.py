@@ -58,6 +58,7 @@ def answer(
             budget_s=budget_s,
             workers=options.workers,
             inventory=inventory,
+            home_region=fleet.home.region,
         )
     except OpsFailure as failure:
         return failure.error

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from app.fleet.fleet import Fleet
 from app.fleet.targets import Caller
-from app.lambda_ops import ErrorKind, OpsError
+from app.lambda_ops import ErrorKind, LambdaOps, OpsError
 from app.lambda_ops.errors import OpsFailure
 from app.surface import render
 
@@ -48,7 +48,12 @@ def register_resources(server: MCPServer, fleet: Callable[[], Fleet]) -> None:
         mime_type=JSON,
     )
     async def runtimes() -> str:
-        return _home(fleet(), lambda ops: ops.runtime_info())
+        # The catalog needs no account: no target is resolved (in a fleet that would ask STS who we are,
+        # and SnapStart's priming reads this resource before the snapshot, where no AWS call may happen).
+        catalog = getattr(fleet(), "catalog", None)
+        if catalog is None:
+            return _home(fleet(), lambda ops: ops.runtime_info())
+        return _json(LambdaOps(catalog=catalog).runtime_info())
 
     @server.resource(
         "lambda://functions/{name}",

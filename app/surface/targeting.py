@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 
+from app.fleet.failures import classify
 from app.fleet.fleet import Fleet
 from app.fleet.targets import Caller
 from app.lambda_ops import LambdaOps, OpsError
@@ -26,9 +27,13 @@ def ops_for(
     """The facade of the target ``account``/``region`` name (None: home), reached for ``tool`` as the
     caller (the writer role when ``write``); an ``OpsError`` (invalid, access_denied, ...) otherwise."""
     try:
-        return fleet.ops(fleet.resolve(account, region), caller(tool), write=write)
+        target = fleet.resolve(account, region)
     except OpsFailure as failure:
         return failure.error
+    try:
+        return fleet.ops(target, caller(tool), write=write)
+    except OpsFailure as failure:
+        return classify(failure.error, target, fleet.home.region)
 
 
 def where(fleet: Fleet, account: str | None, region: str | None) -> str:

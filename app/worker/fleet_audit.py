@@ -66,8 +66,9 @@ def make_job(
 
             def read(_: Any) -> dict[str, Any]:
                 return audit_target(
-                    target, lambda t: fleet.ops(t, caller), budget_s=target_budget_s, **options
-                ).model_dump(mode="json")
+                    target, lambda t: fleet.ops(t, caller), budget_s=target_budget_s,
+                    home_region=fleet.home.region, **options,
+                ).model_dump(mode="json")  # fmt: skip
 
             result: dict[str, Any] = context.step(read, name=f"audit {label}")
             with lock:

@@ -142,3 +142,31 @@ def test_a_refusal_that_names_its_fix_is_not_given_a_second_one() -> None:
     bare = OpsError(kind=ErrorKind.ACCESS_DENIED, message="AccessDenied on ListFunctions.", retryable=False)
     assert failed(target, own, 20.0).message == own.message
     assert (failed(target, bare, 20.0).message or "").count("Fix:") == 1
+
+
+def test_an_opt_in_region_not_enabled_is_region_disabled_not_access_denied() -> None:
+    """Lambda answers valid credentials with UnrecognizedClientException in a region the account has not
+    enabled: outside the home region that is region_disabled (with its fix), not "deploy the roles"."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from app.fleet.audit import audit_target
+    from app.fleet.targets import Target
+    from app.lambda_ops import LambdaClients, LambdaOps
+
+    client = boto3.client("lambda", region_name="ap-east-1", aws_access_key_id="k", aws_secret_access_key="s")
+    stub = Stubber(client)
+    for _ in range(2):
+        stub.add_client_error(
+            "list_functions",
+            service_error_code="UnrecognizedClientException",
+            service_message="The security token included in the request is invalid.",
+            http_status_code=403,
+        )
+    ops = LambdaOps(LambdaClients.of(client))
+    with stub:
+        disabled = audit_target(Target(MEMBER_A, "ap-east-1"), lambda _: ops, home_region="us-east-1")
+        home = audit_target(Target(MEMBER_A, "us-east-1"), lambda _: ops, home_region="us-east-1")
+    assert (disabled.coverage.status, disabled.coverage.reason) == ("failed", "region_disabled")
+    assert "not enabled in account" in (disabled.coverage.message or "")
+    assert home.coverage.reason == "access_denied"  # in the region the credentials come from: the token

@@ -239,3 +239,16 @@ def test_the_worker_runs_a_task_on_a_member_account(fleet_aws: None) -> None:
     assert record.result is not None
     assert record.result["shape"] == "RuntimeAudit"
     assert sorted(g["runtime"] for g in record.result["value"]["groups"]) == ["java11", "python3.12"]
+
+
+def test_the_runtime_catalog_resource_asks_no_account(fleet_aws: None, calls: Calls) -> None:
+    """SnapStart's priming reads lambda://runtimes before the snapshot, where no AWS call may happen: in a
+    fleet it must not resolve the home target (STS GetCallerIdentity)."""
+    server = server_of(make_fleet(calls))
+
+    async def read(client: Client) -> Any:
+        return await client.read_resource("lambda://runtimes")
+
+    found = on(server, read)
+    assert '"runtimes"' in found.contents[0].text
+    assert calls.sts == []

@@ -170,7 +170,13 @@ FLEET_EXPECTED = {
         STS_ACTIONS,
         [
             {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberRole}"},
-            {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberWriteRole}"},
+            {  # the writer role only when this deployment may write
+                "Fn::If": [
+                    "WritesAllowed",
+                    {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberWriteRole}"},
+                    {"Ref": "AWS::NoValue"},
+                ]
+            },
         ],
         {"StringEquals": {"aws:ResourceOrgID": {"Ref": "OrganizationId"}}},
     ),
@@ -220,7 +226,10 @@ def fleet_problems(template: dict[str, Any], function: str) -> list[str]:
         want_actions, want_resources, want_condition = FLEET_EXPECTED[condition]
         if (actions, resources, statement.get("Condition")) != (want_actions, want_resources, want_condition):
             problems.append(f"{condition}: {statement}")
-    missing = set(FLEET_EXPECTED) - seen
+    expected = set(FLEET_EXPECTED) - ({"ConfigAggregatorGiven"} if function == "WorkerFunction" else set())
+    if function == "WorkerFunction" and "ConfigAggregatorGiven" in seen:
+        problems.append("the worker never reads the Config aggregator: it must not be granted it")
+    missing = expected - seen
     return problems + [f"missing statement under {m}" for m in sorted(missing)]
 
 
@@ -254,7 +263,11 @@ def statement_under(template: dict[str, Any], function: str, condition: str) -> 
     ],
 )
 def test_the_fleet_check_catches_a_loosened_grant(condition: str, breakage: Any) -> None:
-    for function in ("McpFunction", "WorkerFunction"):
+    # the worker never reads the Config aggregator: it holds no statement under that condition
+    functions = (
+        ("McpFunction",) if condition == "ConfigAggregatorGiven" else ("McpFunction", "WorkerFunction")
+    )
+    for function in functions:
         broken = copy.deepcopy(load_template())
         breakage(statement_under(broken, function, condition))
         assert fleet_problems(broken, function) != [], (function, condition)

@@ -132,15 +132,17 @@ def test_other_sts_failures_keep_their_kind(code: str, status: int, kind: ErrorK
 def test_a_tag_value_keeps_to_what_sts_accepts() -> None:
     client, stubber = sts()
     odd = Caller(identity="auth0|5f7c8ec7c33c6c004bbafe82", tool="get-function")
+    named = odd.source_identity  # the pipe STS refuses becomes '-', and a hash keeps it one-to-one
+    assert named.startswith("auth0-5f7c8ec7c33c6c004bbafe82.")
     stubber.add_response(
         "assume_role",
         {"Credentials": {"AccessKeyId": "ASIAAAAAAAAAAAAA", "SecretAccessKey": "s", "SessionToken": "t",
                          "Expiration": datetime(2030, 1, 1, tzinfo=UTC)}},
         {
             "RoleArn": "arn:aws:iam::222222222222:role/r",
-            "RoleSessionName": "lambda-ops-auth0-5f7c8ec7c33c6c004bbafe82",
+            "RoleSessionName": f"lambda-ops-{named}",
             "DurationSeconds": 900,
-            "SourceIdentity": "auth0-5f7c8ec7c33c6c004bbafe82",
+            "SourceIdentity": named,
             "Tags": [{"Key": CALLER_TAG, "Value": "auth0-5f7c8ec7c33c6c004bbafe82"},
                      {"Key": TOOL_TAG, "Value": "get-function"}],
         },
