@@ -7,6 +7,7 @@ times accounts). The ratio says what the waves, batches and AWS calls cost beyon
 from __future__ import annotations
 
 import os
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +39,31 @@ def _session(account: str) -> boto3.session.Session:
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
     )
+
+
+class CallClock:
+    """Every AWS call the campaign makes (botocore's before-call → after-call, retries included) and the time
+    spent in it: moto answers in this process, under the GIL, so these calls are mostly serialised — the
+    part of the wall time that is AWS's latency on AWS and this process's CPU here."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.seconds = 0.0
+        self._lock = threading.Lock()
+        self._started = threading.local()
+
+    def attach(self, session: boto3.session.Session) -> None:
+        session.events.register("before-call", self._before)
+        session.events.register("after-call", self._after)
+
+    def _before(self, **_: Any) -> None:
+        self._started.at = time.perf_counter()
+
+    def _after(self, **_: Any) -> None:
+        took = time.perf_counter() - getattr(self._started, "at", time.perf_counter())
+        with self._lock:
+            self.calls += 1
+            self.seconds += took
 
 
 def _ops(session: boto3.session.Session) -> LambdaOps:
@@ -76,6 +102,9 @@ def measure() -> dict[str, float]:
         sessions = {account: _session(account) for account in ACCOUNTS}
         for account, session in sessions.items():
             _seed(session, account)
+        clock = CallClock()
+        for session in sessions.values():
+            clock.attach(session)
         ops = {account: _ops(session) for account, session in sessions.items()}
         places = [Place(account, REGION, ops[account]) for account in ACCOUNTS]
         catalog = CatalogProvider().current(datetime.now(UTC).date())[0]
@@ -93,9 +122,11 @@ def measure() -> dict[str, float]:
         def effects(_: Any = None) -> InProcess:
             return InProcess(poll_interval_s=0.05, max_poll_interval_s=0.2)
 
-        started = time.perf_counter()
+        planning_calls, planning_s = clock.calls, clock.seconds
+        started, cpu = time.perf_counter(), time.process_time()
         report = runner.run(effects(), in_process(effects, threads=True))
-        wall = time.perf_counter() - started
+        wall, cpu_s = time.perf_counter() - started, time.process_time() - cpu
+        run_calls, run_call_s = clock.calls - planning_calls, clock.seconds - planning_s
     bake = parse_strategy(options.strategy, MINUTE_S).total_wait_s
     shifted = sum(1 for f in plan.functions if f.alias is not None)
     floor = shifted * bake / (CONCURRENCY * len(ACCOUNTS))
@@ -107,6 +138,9 @@ def measure() -> dict[str, float]:
         "floor_s": floor,
         "ratio": wall / floor if floor else 0.0,
         "shifted": float(shifted),
+        "calls": float(run_calls),
+        "call_s": run_call_s,
+        "cpu_s": cpu_s,  # this process's CPU in the run, every thread: moto's work and ours, under one GIL
     }
 
 
@@ -116,6 +150,9 @@ def report() -> bool:
         f"campaign: {m['functions']:.0f} functions in {len(ACCOUNTS)} accounts ({m['shifted']:.0f} through "
         f"an alias, Canary10Percent5Minutes at a {MINUTE_S * 5:.1f} s bake), {m['succeeded']:.0f} succeeded; "
         f"plan {m['plan_s']:.2f} s; run {m['wall_s']:.2f} s against the bakes' floor {m['floor_s']:.2f} s "
-        f"(sum of bakes / {CONCURRENCY * len(ACCOUNTS)} allowed at once): ratio {m['ratio']:.1f}"
+        f"(sum of bakes / {CONCURRENCY * len(ACCOUNTS)} allowed at once): ratio {m['ratio']:.1f}; "
+        f"{m['calls']:.0f} AWS calls ({m['calls'] / max(m['functions'], 1):.0f} a function) took "
+        f"{m['call_s']:.2f} s summed over threads; the run used {m['cpu_s']:.2f} s of CPU (moto answers in "
+        f"this process, under one GIL: CPU-bound where CPU ≈ wall)"
     )
     return m["succeeded"] == m["functions"]
