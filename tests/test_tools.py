@@ -38,7 +38,8 @@ OPS_TOOLS = {
     "run-runtime-campaign",
 }
 # Every tool that reads an account takes the target (issue #14); the catalog and list-targets do not.
-TARGETED = OPS_TOOLS - {"get-runtime-info", "list-targets"}
+# The campaign tools select many targets (accounts, regions) instead.
+TARGETED = OPS_TOOLS - {"get-runtime-info", "list-targets", "plan-runtime-campaign", "run-runtime-campaign"}
 WRITE_OPERATIONS = {"Invoke", "UpdateFunctionConfiguration"}
 
 
@@ -109,6 +110,8 @@ def test_every_tool_is_described_annotated_and_typed(moto_lambda: Any) -> None:
         assert tools[name].annotations.read_only_hint is True, name  # type: ignore[union-attr]
     for name in TARGETED:
         assert {"account", "region"} <= set(tools[name].input_schema["properties"]), name
+    for name in ("audit-runtimes", "plan-runtime-campaign", "run-runtime-campaign"):  # across the fleet
+        assert {"accounts", "regions"} <= set(tools[name].input_schema["properties"]), name
     invoke, update = tools["invoke-function"].annotations, tools["update-function-runtime"].annotations
     assert invoke is not None
     assert update is not None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 # The tools that can change the account. tests/test_auth_scopes.py checks this against the surface's
 # tool annotations, so a new write tool cannot be served with only the read scope.
-ALWAYS_WRITE = frozenset({"invoke-function"})
+ALWAYS_WRITE = frozenset({"invoke-function", "run-runtime-campaign"})
 # A write unless the call asks for a dry run: dry_run absent (the default, true) or true is a read.
 # Anything else — false, "false", 0, null — may be coerced to false by the SDK's validation: a write.
 WRITE_UNLESS_DRY_RUN = frozenset({"update-function-runtime"})

@@ -29,6 +29,8 @@ def test_every_tool_that_can_change_the_account_needs_the_write_scope() -> None:
     ("message", "write"),
     [
         ({"method": "tools/call", "params": {"name": "invoke-function", "arguments": {}}}, True),
+        ({"method": "tools/call", "params": {"name": "run-runtime-campaign", "arguments": {}}}, True),
+        ({"method": "tools/call", "params": {"name": "plan-runtime-campaign", "arguments": {}}}, False),
         ({"method": "tools/call", "params": {"name": "update-function-runtime"}}, False),
         ({"method": "tools/call", "params": {"name": "update-function-runtime", "arguments": {}}}, False),
         (
