@@ -24,6 +24,10 @@ def test_the_readme_campaign_upgrades_what_passes_and_rolls_back_the_two_faults(
     plan = call(url, "tools/call", {"name": "plan-runtime-campaign", "arguments": SELECTION})["result"]
     planned = plan["structuredContent"]
     assert [w["tier"] for w in planned["waves"]] == ["idle", "low", "busiest"]
+    # across make serve's fleet: a member account's function too; the account that denies its role is noted
+    assert "222222222222/eu-west-1/eu-events-router" in planned["waves"][0]["functions"]
+    assert any(n.startswith("333333333333/us-east-1: not reached") for n in planned["notes"]), planned["notes"]
+    assert planned["complete"] is False
     arguments = {**SELECTION, "digest": planned["digest"]}
     created = call(url, "tools/call", {"name": "run-runtime-campaign", "arguments": arguments})["result"]
     assert created["resultType"] == "task", created
@@ -43,8 +47,9 @@ def test_the_readme_campaign_upgrades_what_passes_and_rolls_back_the_two_faults(
         "legacy-checkout-webhook": ("rolled_back", "nodejs16.x"),
         "user-profile-api": ("rolled_back", "nodejs18.x"),
         "marketing-landing-ssr": ("succeeded", TARGET),
+        "eu-events-router": ("succeeded", TARGET),  # 222222222222/eu-west-1, through its writer role
     }
-    assert report["message"] == "Campaign complete: 5 function(s) attempted. 2 rolled_back, 3 succeeded."
+    assert report["message"] == "Campaign complete: 6 function(s) attempted. 2 rolled_back, 4 succeeded."
     rows = {f["name"]: f for f in report["functions"]}
     assert rows["legacy-checkout-webhook"]["rollback_reason"].startswith(f"The smoke test failed on {TARGET}")
     assert rows["user-profile-api"]["rollback_reason"].startswith("The gate at 10% breached (errors:")
