@@ -8,7 +8,7 @@
   configured regions; every Lambda client a fleet target gets is rate limited per account and region
   (``limits``) and retries in adaptive mode.
 
-Facades are cached per (target, role, source identity, tool) for as long as their credentials are: a boto3
+Facades are cached per (target, role, caller identity, tool) for as long as their credentials are: a boto3
 client holds a connection pool, no thread. ``renew()`` drops credentials and clients (SnapStart restore).
 """
 
@@ -104,7 +104,7 @@ class AwsFleet:
         self._sts_client: Any = None
         self._account: str | None = None
         self._role_arn: str | None = None
-        self._facades: OrderedDict[tuple[str, str, str, str], _Cached] = OrderedDict()
+        self._facades: OrderedDict[tuple[str, str, str, str, str], _Cached] = OrderedDict()
         self._accounts_at: tuple[float, list[Account]] | None = None
         self._regions_at: dict[str, tuple[float, list[str]]] = {}
 
@@ -153,7 +153,8 @@ class AwsFleet:
             "home" if home else target.account,
             target.region,
             role,
-            "" if home else caller.source_identity,
+            "" if home else caller.identity,  # raw: source_identity is lossy (a|b and a-b are one)
+            "" if home else caller.tool,
         )
         credentials = None if home else self.sessions.credentials(target.account, role, caller)
         access_key = None if credentials is None else credentials.access_key

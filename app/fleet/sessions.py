@@ -7,7 +7,7 @@
 - 900 s sessions (the minimum STS grants): a leaked set of credentials is worth a quarter of an hour.
 - The regional STS endpoint of the function's own region: no dependency on us-east-1, the call stays in the
   region, and the tokens are valid in every region.
-- Cached per (account, role, source identity, tool) until ``margin_s`` before expiry (the tool is part of
+- Cached per (account, role, caller identity, tool) until ``margin_s`` before expiry (the tool is part of
   the key so that the ``lambda-ops-tool`` tag in CloudTrail is always the tool that made the call);
   ``clear()`` (registered with app/renewal.py) drops them all after a SnapStart restore.
 """
@@ -80,7 +80,9 @@ class Sessions:
 
     def credentials(self, account: str, role: str, caller: Caller) -> Credentials:
         """The cached credentials of (account, role, caller and tool), or new ones; raises ``OpsFailure``."""
-        key = (account, role, caller.source_identity, caller.tool)
+        # The raw identity, not ``source_identity``: that one is sanitised and truncated for STS, so two
+        # subjects (``a|b`` and ``a-b``) could map to one value and share each other's credentials.
+        key = (account, role, caller.identity, caller.tool)
         with self._lock:
             found = self._cache.get(key)
         if found is not None and found.expires_at - self.margin_s > self.clock():

@@ -79,6 +79,17 @@ def test_the_same_caller_reuses_its_facade_and_renewal_drops_it(fleet_aws: None,
     assert len(calls.assumed()) == 3
 
 
+def test_subjects_that_sanitise_alike_get_facades_of_their_own(fleet_aws: None, calls: Calls) -> None:
+    """Hazard: ``a|b`` and ``a-b`` share a sanitised ``source_identity``; facades keyed on it would let one
+    person's calls run in the other's member session (CloudTrail naming the wrong person)."""
+    fleet = make_fleet(calls)
+    target = fleet.resolve(TWO, "eu-west-1")
+    pipe = fleet.ops(target, Caller(identity="a|b", tool="t"))
+    dash = fleet.ops(target, Caller(identity="a-b", tool="t"))
+    assert pipe is not dash
+    assert len(calls.assumed()) == 2
+
+
 def test_a_denied_role_is_access_denied_naming_role_account_and_fix(fleet_aws: None, calls: Calls) -> None:
     fleet = make_fleet(calls)
     with pytest.raises(OpsFailure) as raised:
