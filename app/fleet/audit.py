@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from app.fleet.coverage import CoverageStatus, Reason, TargetCoverage, failed, fix, timed_out
+from app.fleet.deadline import until
 from app.fleet.inventory import ConfigInventory, InventorySource, RecordedFunction
 from app.fleet.targets import Target
 from app.lambda_ops import LambdaOps, OpsError, RuntimeAudit, RuntimeGroup
@@ -222,10 +223,15 @@ def audit_fleet(
             return None
         with lock:
             started.add(target)
-        return audit_target(
-            target, ops_for, family=family, names_per_group=names_per_group, routes_limit=routes_limit,
-            rank_by=rank_by, budget_s=remaining,
-        )  # fmt: skip
+        with until(deadline, clock):  # every AWS call of this thread (STS included) ends with the budget
+            return audit_target(
+                target, ops_for, family=family, names_per_group=names_per_group, routes_limit=routes_limit,
+                rank_by=rank_by, budget_s=remaining,
+            )  # fmt: skip
+
+    def read_inventory(read: Callable[[float], ConfigInventory]) -> ConfigInventory:
+        with until(deadline, clock):
+            return read(deadline)
 
     unique = list(dict.fromkeys(targets))
     results: dict[Target, TargetResult] = {}
@@ -235,7 +241,7 @@ def audit_fleet(
     try:
         config: Future[ConfigInventory] | None = None
         if inventory is not None:
-            config = pool.submit(inventory, deadline)
+            config = pool.submit(read_inventory, inventory)
         futures = {pool.submit(run, target): target for target in unique}
         everything: list[Future[TargetResult | None]] = list(futures)
         pending: list[Future[Any]] = list(everything)
@@ -254,6 +260,8 @@ def audit_fleet(
             else:
                 inventory_note = "The Config aggregator did not answer within the budget."
     finally:
+        # Joins the threads: none sends a request after the deadline (deadline.py), so what is left of each
+        # is the one attempt in flight then (bounded by its client's timeouts, docs/design.md).
         pool.shutdown(wait=True, cancel_futures=True)
     for target in unique:
         if target not in results:

@@ -15,6 +15,7 @@ client holds a connection pool, no thread. ``renew()`` drops credentials and cli
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import threading
 import time
@@ -26,6 +27,7 @@ from typing import Any
 
 from botocore.config import Config
 
+from app.fleet import deadline
 from app.fleet.config import ACCOUNT_ID, REGION, FleetConfig
 from app.fleet.failures import classify
 from app.fleet.limits import Limits
@@ -37,18 +39,21 @@ from app.lambda_ops.clients import ClientFactory, ClientSettings
 from app.lambda_ops.errors import ErrorKind, OpsError, OpsFailure, aws_call, invalid
 
 # Fleet clients: adaptive retries (a throttle a retry absorbs is never surfaced), more attempts than a
-# single-account call needs, the same timeouts.
-FLEET_CLIENTS = ClientSettings(retry_mode="adaptive", max_attempts=6)
-STS_CONFIG = Config(
+# single-account call needs — none past the call's deadline (deadline.py) — and timeouts that bound the one
+# attempt in flight at the deadline to 2 + 6 s: a 20 s budget ends by 28 s, inside the gateway's 30 s.
+FLEET_CLIENTS = ClientSettings(
+    retry_mode="adaptive", max_attempts=6, connect_timeout_s=2.0, read_timeout_s=6.0
+)
+STS_CONFIG = Config(  # also STS, EC2 and Organizations lookups: one attempt is at most 2 + 5 s
     retries={"mode": "standard", "total_max_attempts": 3},
-    connect_timeout=3,
+    connect_timeout=2,
     read_timeout=5,
     user_agent_extra="lambda-ops-mcp",
 )
 CHECK_BUDGET_S = 20.0  # list-targets check=true: inside the gateway's 30 s
 CHECK_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 1},
-    connect_timeout=3,
+    connect_timeout=2,
     read_timeout=5,
     user_agent_extra="lambda-ops-mcp",
 )
@@ -211,9 +216,15 @@ class AwsFleet:
         results: dict[Target, OpsError | None] = {}
         if not targets:
             return results
+        at = self.clock() + budget_s  # every thread's AWS calls end with it (deadline.py)
+
+        def reach(target: Target) -> OpsError | None:
+            with deadline.until(at, self.clock):
+                return self._reach(target, caller)
+
         pool = ThreadPoolExecutor(max_workers=min(self.config.workers, len(targets)))
         try:
-            futures = {pool.submit(self._reach, target, caller): target for target in targets}
+            futures = {pool.submit(reach, target): target for target in targets}
             done, _ = wait(futures, timeout=budget_s)
             for future, target in futures.items():
                 if future in done:
@@ -226,7 +237,8 @@ class AwsFleet:
                         retryable=True,
                     )
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)  # each attempt is bounded by its timeouts
+            # Joins the threads: none sends after the deadline, so at most one attempt each (2 + 5 s) is left.
+            pool.shutdown(wait=True, cancel_futures=True)
             self.release()
         return results
 
@@ -323,8 +335,8 @@ class AwsFleet:
         cached = self._accounts_at
         if cached is not None and now - cached[0] < LOOKUP_TTL_S:
             return cached[1]
-        client = self._session(region_name=self.home_region or None).client(
-            "organizations", config=STS_CONFIG
+        client = deadline.guard(
+            self._session(region_name=self.home_region or None).client("organizations", config=STS_CONFIG)
         )
         try:
             found = organization_accounts(client, self.config.organization or "")
@@ -354,8 +366,10 @@ class AwsFleet:
             credentials = (
                 None if home else self.sessions.credentials(account, self.config.member_role, SERVER)
             )
-            client = self._client_session(credentials, self.home_region).client(
-                "ec2", config=STS_CONFIG, region_name=self.home_region or None
+            client = deadline.guard(
+                self._client_session(credentials, self.home_region).client(
+                    "ec2", config=STS_CONFIG, region_name=self.home_region or None
+                )
             )
             try:
                 regions = enabled_regions(client) or [self.home_region]
@@ -382,9 +396,7 @@ class AwsFleet:
     def _build(self, target: Target, credentials: Credentials | None, home: bool) -> LambdaOps:
         if home and self.config.single:
             return LambdaOps(LambdaClients(), policy=self.policy, catalog=self.catalog)  # as before the fleet
-        settings = ClientSettings(
-            retry_mode=FLEET_CLIENTS.retry_mode, max_attempts=FLEET_CLIENTS.max_attempts, region=target.region
-        )
+        settings = dataclasses.replace(FLEET_CLIENTS, region=target.region)
         return LambdaOps(
             LambdaClients(settings, self._factory(target, credentials)),
             policy=self.policy,
@@ -393,8 +405,8 @@ class AwsFleet:
 
     def _factory(self, target: Target, credentials: Credentials | None) -> ClientFactory:
         def make(service: str, config: Config, region: str | None) -> Any:
-            client = self._client_session(credentials, region).client(
-                service, config=config, region_name=region
+            client = deadline.guard(  # every client: no request past the call's deadline
+                self._client_session(credentials, region).client(service, config=config, region_name=region)
             )
             if service == "lambda":
                 self.limits.attach(client, target.account, target.region)
@@ -419,7 +431,7 @@ class AwsFleet:
             core = getattr(session, "_session", None)
             if core is not None:
                 core.set_config_variable("sts_regional_endpoints", "regional")
-            self._sts_client = session.client("sts", config=STS_CONFIG)
+            self._sts_client = deadline.guard(session.client("sts", config=STS_CONFIG))
         return self._sts_client
 
     def _partition(self) -> str:
