@@ -8,8 +8,9 @@
   configured regions; every Lambda client a fleet target gets is rate limited per account and region
   (``limits``) and retries in adaptive mode.
 
-Facades are cached per (target, role, caller identity, tool) for as long as their credentials are: a boto3
-client holds a connection pool, no thread. ``renew()`` drops credentials and clients (SnapStart restore).
+Facades are cached per (target, role, caller identity, tool), their member credentials refreshing themselves
+(sessions.py): a boto3 client holds a connection pool, no thread. ``renew()`` drops credentials and clients
+(SnapStart restore).
 """
 
 from __future__ import annotations
@@ -25,14 +26,16 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
+import botocore.session
 from botocore.config import Config
+from botocore.credentials import CredentialResolver
 
 from app.fleet import deadline
 from app.fleet.config import ACCOUNT_ID, REGION, FleetConfig
 from app.fleet.failures import classify
 from app.fleet.limits import Limits
 from app.fleet.organizations import Account, enabled_regions, organization_accounts
-from app.fleet.sessions import Credentials, Sessions
+from app.fleet.sessions import Credentials, Given, Sessions
 from app.fleet.targets import Caller, Target
 from app.lambda_ops import CatalogProvider, LambdaClients, LambdaOps, WritePolicy
 from app.lambda_ops.clients import ClientFactory, ClientSettings
@@ -73,7 +76,7 @@ def _boto3_session(**kwargs: Any) -> Any:
 @dataclass
 class _Cached:
     ops: LambdaOps
-    access_key: str | None  # the credentials it was built with (None: the function's own role)
+    credentials: Credentials | None  # what it was built with, refreshing themselves (None: the own role)
 
 
 class AwsFleet:
@@ -162,15 +165,14 @@ class AwsFleet:
             "" if home else caller.tool,
         )
         credentials = None if home else self.sessions.credentials(target.account, role, caller)
-        access_key = None if credentials is None else credentials.access_key
         with self._lock:
             cached = self._facades.get(key)
-            if cached is not None and cached.access_key == access_key:
+            if cached is not None and cached.credentials is credentials:
                 self._facades.move_to_end(key)
                 return cached.ops
         ops = self._build(target, credentials, home)
         with self._lock:
-            self._facades[key] = _Cached(ops, access_key)
+            self._facades[key] = _Cached(ops, credentials)
             self._facades.move_to_end(key)
             evicted = [self._facades.popitem(last=False)[1] for _ in range(len(self._facades) - FACADES)]
         for gone in evicted:
@@ -417,12 +419,11 @@ class AwsFleet:
     def _client_session(self, credentials: Credentials | None, region: str | None) -> Any:
         if credentials is None:
             return self._session(region_name=region or None)
-        return self._session(
-            aws_access_key_id=credentials.access_key,
-            aws_secret_access_key=credentials.secret_key,
-            aws_session_token=credentials.token,
-            region_name=region or None,
-        )
+        # A botocore session whose only credentials are the member session's, refreshing themselves: every
+        # client made from it signs with the current ones, however long the facade lives.
+        core = botocore.session.Session()
+        core.register_component("credential_provider", CredentialResolver([Given(credentials)]))
+        return self._session(botocore_session=core, region_name=region or None)
 
     def _sts(self) -> Any:
         """The STS client of the function's own role, on its region's endpoint (never the global one)."""
