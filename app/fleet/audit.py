@@ -23,7 +23,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.fleet.coverage import CoverageStatus, Reason, TargetCoverage, failed, fix, timed_out
+from app.fleet.coverage import (
+    CoverageStatus,
+    Reason,
+    TargetCoverage,
+    failed,
+    fix,
+    regions_unlisted,
+    timed_out,
+)
 from app.fleet.deadline import until
 from app.fleet.inventory import ConfigInventory, InventorySource, RecordedFunction
 from app.fleet.targets import Target
@@ -207,11 +215,14 @@ def audit_fleet(
     clock: Callable[[], float] = time.monotonic,
     grace_s: float = GRACE_S,
     inventory: Callable[[float], ConfigInventory] | None = None,
+    unlisted: Sequence[tuple[str, OpsError]] = (),
 ) -> FleetAudit:
     """Every target read in a pool of at most ``workers`` threads, within ``budget_s``; each target's audit
     gets what is left of the budget when it starts. The pool is shut down before this returns: a target still
     being read ``grace_s`` after the budget is named ``timeout`` (its thread ends with its current AWS call,
-    its own deadline being the same). ``inventory(deadline)``: the Config aggregator's, read alongside."""
+    its own deadline being the same). ``inventory(deadline)``: the Config aggregator's, read alongside.
+    ``unlisted``: accounts whose enabled regions could not be read (``reach.unlisted``), each a failed
+    coverage entry (region ``*``): the answer is then incomplete."""
     validate(catalog, family, names_per_group, routes_limit)
     deadline = clock() + budget_s
     started: set[Target] = set()
@@ -266,8 +277,9 @@ def audit_fleet(
     for target in unique:
         if target not in results:
             results[target] = TargetResult(coverage=timed_out(target, budget_s, started=target in started))
+    gaps = [TargetResult(coverage=regions_unlisted(a, error, budget_s)) for a, error in unlisted]
     return merge(
-        [results[target] for target in unique],
+        [results[target] for target in unique] + gaps,
         catalog=catalog, today=today, family=family, names_per_group=names_per_group,
         routes_limit=routes_limit, inventory=found, inventory_note=inventory_note,
     )  # fmt: skip

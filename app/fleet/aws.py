@@ -61,6 +61,7 @@ CHECK_CONFIG = Config(
     user_agent_extra="lambda-ops-mcp",
 )
 LOOKUP_TTL_S = 600.0  # the organization's accounts and each account's enabled regions
+FAILED_LOOKUP_TTL_S = 60.0  # an account whose enabled regions could not be read: not asked again before
 FACADES = 256  # cached facades (target, role, caller), least recently used dropped first
 SERVER = Caller(identity="lambda-ops-mcp", tool="targets")  # the fleet's own lookups (enabled regions)
 
@@ -115,6 +116,7 @@ class AwsFleet:
         self._facades: OrderedDict[tuple[str, str, str, str, str], _Cached] = OrderedDict()
         self._accounts_at: tuple[float, list[Account]] | None = None
         self._regions_at: dict[str, tuple[float, list[str]]] = {}
+        self._regions_failed: dict[str, tuple[float, OpsError]] = {}
 
     # --- the Fleet protocol ---------------------------------------------------------------------------------
 
@@ -257,6 +259,7 @@ class AwsFleet:
         self.sessions.clear()
         with self._lock:
             self._facades.clear()
+            self._regions_failed.clear()
             self._sts_client = None
 
     # --- internals ------------------------------------------------------------------------------------------
@@ -356,13 +359,29 @@ class AwsFleet:
                 found[account] = regions
         return found
 
+    def unlisted(self) -> dict[str, OpsError]:
+        """Accounts whose enabled regions (``LAMBDA_OPS_REGIONS=enabled``) could not be read when ``targets``
+        last asked, and why: only their home-region target is in ``targets()``, so an answer over them must
+        say their other regions are missing (the fleet audit's coverage does). Empty otherwise."""
+        now = self.clock()
+        with self._lock:
+            return {
+                account: error
+                for account, (at, error) in self._regions_failed.items()
+                if now - at < FAILED_LOOKUP_TTL_S
+            }
+
     def _enabled_in(self, account: str) -> list[str]:
-        """The account's enabled regions; its home region alone when they cannot be read (reaching it then
-        says why)."""
+        """The account's enabled regions; its home region alone when they cannot be read — recorded
+        (``unlisted``) for FAILED_LOOKUP_TTL_S, so callers say so and do not all retry it."""
         now = self.clock()
         cached = self._regions_at.get(account)
         if cached is not None and now - cached[0] < LOOKUP_TTL_S:
             return cached[1]
+        with self._lock:
+            failed = self._regions_failed.get(account)
+        if failed is not None and now - failed[0] < FAILED_LOOKUP_TTL_S:
+            return [self.home_region]
         try:
             home = account == self.home_account()
             credentials = (
@@ -377,8 +396,12 @@ class AwsFleet:
                 regions = enabled_regions(client) or [self.home_region]
             finally:
                 client.close()
-        except OpsFailure:
+        except OpsFailure as failure:
+            with self._lock:
+                self._regions_failed[account] = (now, failure.error)
             return [self.home_region]
+        with self._lock:
+            self._regions_failed.pop(account, None)
         self._regions_at[account] = (now, regions)
         return regions
 
