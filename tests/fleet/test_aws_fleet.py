@@ -255,3 +255,17 @@ def count_then(seen: dict[str, int]) -> Any:
         return fail(**kwargs)
 
     return hook
+
+
+def test_the_enabled_region_listing_is_attributed_to_the_server(fleet_aws: None, calls: Calls) -> None:
+    """The documented choice (docs/design.md): DescribeRegions is the server's shared, cached lookup, never
+    a person's action; every function read runs in a session naming the caller."""
+    fleet = AwsFleet(
+        FleetConfig(accounts=(ONE,), regions=("enabled",)), session_factory=recording_sessions(calls, set())
+    )
+    assert Target(ONE, "eu-west-1") in fleet.targets()
+    listing = calls.assumed()
+    assert [p["SourceIdentity"] for p in listing] == ["lambda-ops-mcp"]
+    assert {"Key": "lambda-ops-tool", "Value": "targets"} in listing[0]["Tags"]
+    names(fleet, Target(ONE, "eu-west-1"))
+    assert calls.assumed()[-1]["SourceIdentity"] == "alice"
