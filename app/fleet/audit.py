@@ -23,7 +23,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.fleet.coverage import CoverageStatus, Reason, TargetCoverage, failed, fix, timed_out
+from app.fleet.coverage import (
+    CoverageStatus,
+    Reason,
+    TargetCoverage,
+    failed,
+    fix,
+    regions_unlisted,
+    timed_out,
+)
+from app.fleet.deadline import until
 from app.fleet.failures import classify
 from app.fleet.inventory import ConfigInventory, InventorySource, RecordedFunction
 from app.fleet.targets import Target
@@ -213,11 +222,14 @@ def audit_fleet(
     grace_s: float = GRACE_S,
     inventory: Callable[[float], ConfigInventory] | None = None,
     home_region: str | None = None,
+    unlisted: Sequence[tuple[str, OpsError]] = (),
 ) -> FleetAudit:
     """Every target read in a pool of at most ``workers`` threads, within ``budget_s``; each target's audit
     gets what is left of the budget when it starts. The pool is shut down before this returns: a target still
     being read ``grace_s`` after the budget is named ``timeout`` (its thread ends with its current AWS call,
-    its own deadline being the same). ``inventory(deadline)``: the Config aggregator's, read alongside."""
+    its own deadline being the same). ``inventory(deadline)``: the Config aggregator's, read alongside.
+    ``unlisted``: accounts whose enabled regions could not be read (``reach.unlisted``), each a failed
+    coverage entry (region ``*``): the answer is then incomplete."""
     validate(catalog, family, names_per_group, routes_limit)
     deadline = clock() + budget_s
     started: set[Target] = set()
@@ -229,10 +241,15 @@ def audit_fleet(
             return None
         with lock:
             started.add(target)
-        return audit_target(
-            target, ops_for, family=family, names_per_group=names_per_group, routes_limit=routes_limit,
-            rank_by=rank_by, budget_s=remaining, home_region=home_region,
-        )  # fmt: skip
+        with until(deadline, clock):  # every AWS call of this thread (STS included) ends with the budget
+            return audit_target(
+                target, ops_for, family=family, names_per_group=names_per_group, routes_limit=routes_limit,
+                rank_by=rank_by, budget_s=remaining, home_region=home_region,
+            )  # fmt: skip
+
+    def read_inventory(read: Callable[[float], ConfigInventory]) -> ConfigInventory:
+        with until(deadline, clock):
+            return read(deadline)
 
     unique = list(dict.fromkeys(targets))
     results: dict[Target, TargetResult] = {}
@@ -242,7 +259,7 @@ def audit_fleet(
     try:
         config: Future[ConfigInventory] | None = None
         if inventory is not None:
-            config = pool.submit(inventory, deadline)
+            config = pool.submit(read_inventory, inventory)
         futures = {pool.submit(run, target): target for target in unique}
         everything: list[Future[TargetResult | None]] = list(futures)
         pending: list[Future[Any]] = list(everything)
@@ -261,12 +278,15 @@ def audit_fleet(
             else:
                 inventory_note = "The Config aggregator did not answer within the budget."
     finally:
+        # Joins the threads: none sends a request after the deadline (deadline.py), so what is left of each
+        # is the one attempt in flight then (bounded by its client's timeouts, docs/design.md).
         pool.shutdown(wait=True, cancel_futures=True)
     for target in unique:
         if target not in results:
             results[target] = TargetResult(coverage=timed_out(target, budget_s, started=target in started))
+    gaps = [TargetResult(coverage=regions_unlisted(a, error, budget_s)) for a, error in unlisted]
     return merge(
-        [results[target] for target in unique],
+        [results[target] for target in unique] + gaps,
         catalog=catalog, today=today, family=family, names_per_group=names_per_group,
         routes_limit=routes_limit, inventory=found, inventory_note=inventory_note,
     )  # fmt: skip

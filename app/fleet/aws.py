@@ -8,13 +8,15 @@
   configured regions; every Lambda client a fleet target gets is rate limited per account and region
   (``limits``) and retries in adaptive mode.
 
-Facades are cached per (target, role, source identity, tool) for as long as their credentials are: a boto3
-client holds a connection pool, no thread. ``renew()`` drops credentials and clients (SnapStart restore).
+Facades are cached per (target, role, caller identity, tool), their member credentials refreshing themselves
+(sessions.py): a boto3 client holds a connection pool, no thread. ``renew()`` drops credentials and clients
+(SnapStart restore).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import threading
 import time
@@ -24,35 +26,42 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
+import botocore.session
 from botocore.config import Config
+from botocore.credentials import CredentialResolver
 
+from app.fleet import deadline
 from app.fleet.config import ACCOUNT_ID, REGION, FleetConfig
 from app.fleet.failures import classify
 from app.fleet.limits import Limits
 from app.fleet.organizations import Account, enabled_regions, organization_accounts
-from app.fleet.sessions import Credentials, Sessions
+from app.fleet.sessions import Credentials, Given, Sessions
 from app.fleet.targets import Caller, Target
 from app.lambda_ops import CatalogProvider, LambdaClients, LambdaOps, WritePolicy
 from app.lambda_ops.clients import ClientFactory, ClientSettings
 from app.lambda_ops.errors import ErrorKind, OpsError, OpsFailure, aws_call, invalid
 
 # Fleet clients: adaptive retries (a throttle a retry absorbs is never surfaced), more attempts than a
-# single-account call needs, the same timeouts.
-FLEET_CLIENTS = ClientSettings(retry_mode="adaptive", max_attempts=6)
-STS_CONFIG = Config(
+# single-account call needs — none past the call's deadline (deadline.py) — and timeouts that bound the one
+# attempt in flight at the deadline to 2 + 6 s: a 20 s budget ends by 28 s, inside the gateway's 30 s.
+FLEET_CLIENTS = ClientSettings(
+    retry_mode="adaptive", max_attempts=6, connect_timeout_s=2.0, read_timeout_s=6.0
+)
+STS_CONFIG = Config(  # also STS, EC2 and Organizations lookups: one attempt is at most 2 + 5 s
     retries={"mode": "standard", "total_max_attempts": 3},
-    connect_timeout=3,
+    connect_timeout=2,
     read_timeout=5,
     user_agent_extra="lambda-ops-mcp",
 )
 CHECK_BUDGET_S = 20.0  # list-targets check=true: inside the gateway's 30 s
 CHECK_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 1},
-    connect_timeout=3,
+    connect_timeout=2,
     read_timeout=5,
     user_agent_extra="lambda-ops-mcp",
 )
 LOOKUP_TTL_S = 600.0  # the organization's accounts and each account's enabled regions
+FAILED_LOOKUP_TTL_S = 60.0  # an account whose enabled regions could not be read: not asked again before
 FACADES = 256  # cached facades (target, role, caller), least recently used dropped first
 SERVER = Caller(identity="lambda-ops-mcp", tool="targets")  # the fleet's own lookups (enabled regions)
 
@@ -68,7 +77,7 @@ def _boto3_session(**kwargs: Any) -> Any:
 @dataclass
 class _Cached:
     ops: LambdaOps
-    access_key: str | None  # the credentials it was built with (None: the function's own role)
+    credentials: Credentials | None  # what it was built with, refreshing themselves (None: the own role)
 
 
 class AwsFleet:
@@ -104,9 +113,10 @@ class AwsFleet:
         self._sts_client: Any = None
         self._account: str | None = None
         self._role_arn: str | None = None
-        self._facades: OrderedDict[tuple[str, str, str, str], _Cached] = OrderedDict()
+        self._facades: OrderedDict[tuple[str, str, str, str, str], _Cached] = OrderedDict()
         self._accounts_at: tuple[float, list[Account]] | None = None
         self._regions_at: dict[str, tuple[float, list[str]]] = {}
+        self._regions_failed: dict[str, tuple[float, OpsError]] = {}
 
     # --- the Fleet protocol ---------------------------------------------------------------------------------
 
@@ -153,18 +163,18 @@ class AwsFleet:
             "home" if home else target.account,
             target.region,
             role,
-            "" if home else caller.source_identity,
+            "" if home else caller.identity,  # raw: source_identity is lossy (a|b and a-b are one)
+            "" if home else caller.tool,
         )
         credentials = None if home else self.sessions.credentials(target.account, role, caller)
-        access_key = None if credentials is None else credentials.access_key
         with self._lock:
             cached = self._facades.get(key)
-            if cached is not None and cached.access_key == access_key:
+            if cached is not None and cached.credentials is credentials:
                 self._facades.move_to_end(key)
                 return cached.ops
         ops = self._build(target, credentials, home)
         with self._lock:
-            self._facades[key] = _Cached(ops, access_key)
+            self._facades[key] = _Cached(ops, credentials)
             self._facades.move_to_end(key)
             evicted = [self._facades.popitem(last=False)[1] for _ in range(len(self._facades) - FACADES)]
         for gone in evicted:
@@ -210,9 +220,15 @@ class AwsFleet:
         results: dict[Target, OpsError | None] = {}
         if not targets:
             return results
+        at = self.clock() + budget_s  # every thread's AWS calls end with it (deadline.py)
+
+        def reach(target: Target) -> OpsError | None:
+            with deadline.until(at, self.clock):
+                return self._reach(target, caller)
+
         pool = ThreadPoolExecutor(max_workers=min(self.config.workers, len(targets)))
         try:
-            futures = {pool.submit(self._reach, target, caller): target for target in targets}
+            futures = {pool.submit(reach, target): target for target in targets}
             done, _ = wait(futures, timeout=budget_s)
             for future, target in futures.items():
                 if future in done:
@@ -225,7 +241,8 @@ class AwsFleet:
                         retryable=True,
                     )
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)  # each attempt is bounded by its timeouts
+            # Joins the threads: none sends after the deadline, so at most one attempt each (2 + 5 s) is left.
+            pool.shutdown(wait=True, cancel_futures=True)
             self.release()
         return results
 
@@ -242,6 +259,7 @@ class AwsFleet:
         self.sessions.clear()
         with self._lock:
             self._facades.clear()
+            self._regions_failed.clear()
             self._sts_client = None
 
     # --- internals ------------------------------------------------------------------------------------------
@@ -322,8 +340,8 @@ class AwsFleet:
         cached = self._accounts_at
         if cached is not None and now - cached[0] < LOOKUP_TTL_S:
             return cached[1]
-        client = self._session(region_name=self.home_region or None).client(
-            "organizations", config=STS_CONFIG
+        client = deadline.guard(
+            self._session(region_name=self.home_region or None).client("organizations", config=STS_CONFIG)
         )
         try:
             found = organization_accounts(client, self.config.organization or "")
@@ -341,27 +359,49 @@ class AwsFleet:
                 found[account] = regions
         return found
 
+    def unlisted(self) -> dict[str, OpsError]:
+        """Accounts whose enabled regions (``LAMBDA_OPS_REGIONS=enabled``) could not be read when ``targets``
+        last asked, and why: only their home-region target is in ``targets()``, so an answer over them must
+        say their other regions are missing (the fleet audit's coverage does). Empty otherwise."""
+        now = self.clock()
+        with self._lock:
+            return {
+                account: error
+                for account, (at, error) in self._regions_failed.items()
+                if now - at < FAILED_LOOKUP_TTL_S
+            }
+
     def _enabled_in(self, account: str) -> list[str]:
-        """The account's enabled regions; its home region alone when they cannot be read (reaching it then
-        says why)."""
+        """The account's enabled regions; its home region alone when they cannot be read — recorded
+        (``unlisted``) for FAILED_LOOKUP_TTL_S, so callers say so and do not all retry it."""
         now = self.clock()
         cached = self._regions_at.get(account)
         if cached is not None and now - cached[0] < LOOKUP_TTL_S:
             return cached[1]
+        with self._lock:
+            failed = self._regions_failed.get(account)
+        if failed is not None and now - failed[0] < FAILED_LOOKUP_TTL_S:
+            return [self.home_region]
         try:
             home = account == self.home_account()
             credentials = (
                 None if home else self.sessions.credentials(account, self.config.member_role, SERVER)
             )
-            client = self._client_session(credentials, self.home_region).client(
-                "ec2", config=STS_CONFIG, region_name=self.home_region or None
+            client = deadline.guard(
+                self._client_session(credentials, self.home_region).client(
+                    "ec2", config=STS_CONFIG, region_name=self.home_region or None
+                )
             )
             try:
                 regions = enabled_regions(client) or [self.home_region]
             finally:
                 client.close()
-        except OpsFailure:
+        except OpsFailure as failure:
+            with self._lock:
+                self._regions_failed[account] = (now, failure.error)
             return [self.home_region]
+        with self._lock:
+            self._regions_failed.pop(account, None)
         self._regions_at[account] = (now, regions)
         return regions
 
@@ -381,9 +421,7 @@ class AwsFleet:
     def _build(self, target: Target, credentials: Credentials | None, home: bool) -> LambdaOps:
         if home and self.config.single:
             return LambdaOps(LambdaClients(), policy=self.policy, catalog=self.catalog)  # as before the fleet
-        settings = ClientSettings(
-            retry_mode=FLEET_CLIENTS.retry_mode, max_attempts=FLEET_CLIENTS.max_attempts, region=target.region
-        )
+        settings = dataclasses.replace(FLEET_CLIENTS, region=target.region)
         return LambdaOps(
             LambdaClients(settings, self._factory(target, credentials)),
             policy=self.policy,
@@ -392,8 +430,8 @@ class AwsFleet:
 
     def _factory(self, target: Target, credentials: Credentials | None) -> ClientFactory:
         def make(service: str, config: Config, region: str | None) -> Any:
-            client = self._client_session(credentials, region).client(
-                service, config=config, region_name=region
+            client = deadline.guard(  # every client: no request past the call's deadline
+                self._client_session(credentials, region).client(service, config=config, region_name=region)
             )
             if service == "lambda":
                 self.limits.attach(client, target.account, target.region)
@@ -404,12 +442,11 @@ class AwsFleet:
     def _client_session(self, credentials: Credentials | None, region: str | None) -> Any:
         if credentials is None:
             return self._session(region_name=region or None)
-        return self._session(
-            aws_access_key_id=credentials.access_key,
-            aws_secret_access_key=credentials.secret_key,
-            aws_session_token=credentials.token,
-            region_name=region or None,
-        )
+        # A botocore session whose only credentials are the member session's, refreshing themselves: every
+        # client made from it signs with the current ones, however long the facade lives.
+        core = botocore.session.Session()
+        core.register_component("credential_provider", CredentialResolver([Given(credentials)]))
+        return self._session(botocore_session=core, region_name=region or None)
 
     def _sts(self) -> Any:
         """The STS client of the function's own role, on its region's endpoint (never the global one)."""
@@ -418,7 +455,7 @@ class AwsFleet:
             core = getattr(session, "_session", None)
             if core is not None:
                 core.set_config_variable("sts_regional_endpoints", "regional")
-            self._sts_client = session.client("sts", config=STS_CONFIG)
+            self._sts_client = deadline.guard(session.client("sts", config=STS_CONFIG))
         return self._sts_client
 
     def _partition(self) -> str:

@@ -120,3 +120,20 @@ def timed_out(target: Target, budget_s: float, *, started: bool) -> TargetCovera
         message=f"{target.label}: {what} when the budget ran out. {fix(Reason.TIMEOUT, target, budget_s)}",
         functions_read=0,
     )
+
+
+UNLISTED_REGION = "*"  # the coverage entry of an account's regions that could not be listed
+
+
+def regions_unlisted(account: str, error: OpsError, budget_s: float) -> TargetCoverage:
+    """An account whose enabled regions could not be read: its regions beyond the home one are missing."""
+    entry = failed(
+        Target(account, UNLISTED_REGION),
+        error.model_copy(
+            update={"message": f"enabled regions of {account} could not be read: {error.message}"}
+        ),
+        budget_s,
+    )
+    return entry.model_copy(
+        update={"message": f"{entry.message} Only its home region was read; its other regions are missing."}
+    )

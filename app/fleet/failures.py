@@ -19,9 +19,26 @@ def region_disabled(target: Target, operation: str | None = None) -> OpsError:
     )
 
 
+EXPIRED = {"ExpiredToken", "ExpiredTokenException"}
+
+
+def expired(target: Target, error: OpsError) -> OpsError:
+    return error.model_copy(
+        update={
+            "message": f"The member session of account {target.account} expired during "
+            f"{error.operation or 'a call'} ({error.aws_code}): it is assumed again on the next call, so "
+            "retry. The member roles are fine.",
+            "retryable": True,
+        }
+    )
+
+
 def classify(error: OpsError, target: Target, home_region: str) -> OpsError:
     """A target's error as the fleet reports it: an invalid-token answer outside the region the credentials
-    came from means the region is not enabled there (``region_disabled``); the rest unchanged."""
+    came from means the region is not enabled there (``region_disabled``); an expired session is one to
+    retry, not a role to deploy; the rest unchanged."""
+    if error.aws_code in EXPIRED:
+        return expired(target, error)
     if (
         error.kind is ErrorKind.ACCESS_DENIED
         and error.aws_code in _NOT_ENABLED

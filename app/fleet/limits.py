@@ -4,7 +4,8 @@ account's own deployments: the fleet stays under ``rate_per_s`` (10 by default) 
 One token bucket per (account, region), shared by every client built for that target in this process; a
 botocore ``before-send`` hook takes a token before each HTTP attempt — retries included, since each retry
 is a request AWS counts. The clients retry in adaptive mode, so a throttle AWS still answers is retried
-(and slowed down) rather than surfaced. No thread: a caller that finds the bucket empty sleeps.
+(and slowed down) rather than surfaced. No thread: a caller that finds the bucket empty sleeps — never past
+the deadline of the call it works for (app/fleet/deadline.py): it raises ``DeadlineExceeded`` instead.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+from app.fleet import deadline
 
 
 class TokenBucket:
@@ -37,14 +40,18 @@ class TokenBucket:
         self.taken = 0  # attempts let through (what a test or a benchmark counts)
 
     def take(self) -> float:
-        """Take one token, sleeping until there is one; the seconds waited."""
+        """Take one token, sleeping until there is one; the seconds waited. Raises ``DeadlineExceeded``
+        (taking nothing) when the wait would end after this thread's deadline."""
+        limit = deadline.current()
         with self._lock:  # reserve under the lock, sleep outside it: waiters queue in order
             now = self.clock()
             self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
             self._at = now
+            wait = 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+            if wait > 0 and limit is not None and wait >= limit.remaining():  # would send after it
+                raise deadline.exceeded()
             self._tokens -= 1
             self.taken += 1
-            wait = 0.0 if self._tokens >= 0 else -self._tokens / self.rate
         if wait > 0:
             self.sleep(wait)
         return wait

@@ -29,6 +29,16 @@ def select(fleet: Fleet, accounts: list[str] | None, regions: list[str] | None) 
     return chosen
 
 
+def unlisted(fleet: Fleet, targets: list[Target]) -> list[tuple[str, OpsError]]:
+    """The accounts among ``targets`` whose enabled regions could not be read (a fleet that says so:
+    ``AwsFleet.unlisted``), and why — an answer over ``targets`` misses their other regions."""
+    found = getattr(fleet, "unlisted", None)
+    if found is None:
+        return []
+    accounts = {target.account for target in targets}
+    return sorted((a, e) for a, e in found().items() if a in accounts)
+
+
 def reach(
     fleet: Fleet, targets: list[Target], caller: Caller, *, write: bool = False
 ) -> tuple[list[tuple[Target, LambdaOps]], list[tuple[Target, OpsError]]]:

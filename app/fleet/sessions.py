@@ -7,9 +7,14 @@
 - 900 s sessions (the minimum STS grants): a leaked set of credentials is worth a quarter of an hour.
 - The regional STS endpoint of the function's own region: no dependency on us-east-1, the call stays in the
   region, and the tokens are valid in every region.
-- Cached per (account, role, source identity, tool) until ``margin_s`` before expiry (the tool is part of
-  the key so that the ``lambda-ops-tool`` tag in CloudTrail is always the tool that made the call);
-  ``clear()`` (registered with app/renewal.py) drops them all after a SnapStart restore.
+- Refreshable (botocore's ``RefreshableCredentials``, the AssumeRole call as the refresher): a facade built
+  on them keeps working for as long as it is used — a worker's 5-minute target, a 12-minute member-account
+  task, an upgrade's whole invocation — renewing ``margin_s`` before expiry (in the calling thread, under
+  the call's deadline), with the same SourceIdentity and tags each time. Static credentials would fail with
+  ExpiredToken mid-task.
+- Cached per (account, role, caller identity, tool) (the tool is part of the key so that the
+  ``lambda-ops-tool`` tag in CloudTrail is always the tool that made the call); ``clear()`` (registered with
+  app/renewal.py) drops them all after a SnapStart restore.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from botocore.credentials import CredentialProvider, RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 
 from app.fleet.targets import Caller
@@ -38,15 +44,20 @@ TOOL_TAG = "lambda-ops-tool"
 _DENIED = {"AccessDenied", "AccessDeniedException", "InvalidIdentityToken"}
 
 
-@dataclass(frozen=True)
-class Credentials:
-    access_key: str
-    secret_key: str
-    token: str
-    expires_at: float  # epoch seconds
+Credentials = RefreshableCredentials  # what ``Sessions.credentials`` returns (its repr shows no secret)
 
-    def __repr__(self) -> str:  # never print a secret
-        return f"Credentials(access_key={self.access_key[:4]}…, expires_at={self.expires_at})"
+
+class Given(CredentialProvider):
+    """A botocore session's only credential provider: these (refreshable) credentials."""
+
+    METHOD = "assume-role"
+
+    def __init__(self, credentials: Credentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> Credentials:
+        return self._credentials
 
 
 def tag_value(value: str) -> str:
@@ -71,30 +82,49 @@ class Sessions:
     ) -> None:
         self._sts, self.partition, self._server_role = sts, partition, server_role
         self.clock, self.margin_s, self.duration_s = clock, margin_s, duration_s
-        self._cache: dict[tuple[str, str, str, str], Credentials] = {}
+        self._cache: dict[tuple[str, str, str, str], RefreshableCredentials] = {}
         self._lock = threading.Lock()
         self.assumed = 0  # AssumeRole calls made (tests and benchmarks count them)
 
     def role_arn(self, account: str, role: str) -> str:
         return f"arn:{self.partition}:iam::{account}:role/{role}"
 
-    def credentials(self, account: str, role: str, caller: Caller) -> Credentials:
-        """The cached credentials of (account, role, caller and tool), or new ones; raises ``OpsFailure``."""
-        key = (account, role, caller.source_identity, caller.tool)
+    def credentials(self, account: str, role: str, caller: Caller) -> RefreshableCredentials:
+        """The credentials of (account, role, caller and tool), assumed on first use and refreshing themselves
+        (AssumeRole again) ``margin_s`` before they expire; raises ``OpsFailure`` when the first AssumeRole
+        fails (a failed refresh raises it from the AWS call that needed it)."""
+        # The raw identity, not ``source_identity``: that one is sanitised and truncated for STS, so two
+        # subjects (``a|b`` and ``a-b``) could map to one value and share each other's credentials.
+        key = (account, role, caller.identity, caller.tool)
         with self._lock:
             found = self._cache.get(key)
-        if found is not None and found.expires_at - self.margin_s > self.clock():
+        if found is not None:
             return found
-        fresh = self._assume(account, role, caller)
+
+        def fetch() -> dict[str, str]:
+            return self._assume(account, role, caller)
+
+        first = fetch()
+        fresh = RefreshableCredentials(
+            access_key=first["access_key"],
+            secret_key=first["secret_key"],
+            token=first["token"],
+            expiry_time=datetime.fromisoformat(first["expiry_time"]),
+            refresh_using=fetch,
+            method=Given.METHOD,
+            time_fetcher=lambda: datetime.fromtimestamp(self.clock(), UTC),
+            advisory_timeout=int(self.margin_s),  # refresh from here on; a failure keeps the current ones
+            mandatory_timeout=int(self.margin_s / 2),  # from here on a refresh must succeed
+        )
         with self._lock:
-            self._cache[key] = fresh
-        return fresh
+            return self._cache.setdefault(key, fresh)
 
     def clear(self) -> None:
         with self._lock:
             self._cache.clear()
 
-    def _assume(self, account: str, role: str, caller: Caller) -> Credentials:
+    def _assume(self, account: str, role: str, caller: Caller) -> dict[str, str]:
+        """One AssumeRole, as botocore's refreshable credentials take it (``expiry_time`` ISO 8601)."""
         arn = self.role_arn(account, role)
         try:
             self.assumed += 1
@@ -115,7 +145,12 @@ class Sessions:
         found = answer["Credentials"]
         expiration = found["Expiration"]
         expires_at = expiration.timestamp() if hasattr(expiration, "timestamp") else float(expiration)
-        return Credentials(found["AccessKeyId"], found["SecretAccessKey"], found["SessionToken"], expires_at)
+        return {
+            "access_key": found["AccessKeyId"],
+            "secret_key": found["SecretAccessKey"],
+            "token": found["SessionToken"],
+            "expiry_time": datetime.fromtimestamp(expires_at, UTC).isoformat(),
+        }
 
     def _denied(self, exc: ClientError, account: str, role: str) -> OpsError:
         code = str(exc.response.get("Error", {}).get("Code", ""))

@@ -79,7 +79,10 @@ _ACCESS = {
     "UnrecognizedClientException",
     "InvalidSignatureException",
 }
-_CREDENTIALS = {"ExpiredTokenException", "ExpiredToken", "InvalidClientTokenId"}
+_CREDENTIALS = {"InvalidClientTokenId"}
+# Credentials that were valid and ran out: nothing for an operator to fix (the fleet's member sessions and the
+# function's own role renew themselves), unlike a denied call.
+_EXPIRED = {"ExpiredTokenException", "ExpiredToken"}
 
 
 def from_client_error(
@@ -94,6 +97,13 @@ def from_client_error(
     def make(kind: ErrorKind, message: str, retryable: bool = False) -> OpsError:
         return OpsError(kind=kind, message=message, retryable=retryable, operation=operation, aws_code=code)
 
+    if code in _EXPIRED:
+        return make(
+            ErrorKind.AWS_ERROR,
+            f"The session's credentials expired before AWS answered {service}:{operation} ({code}): they are "
+            "renewed on the next call, so retry. No permission is missing.",
+            retryable=True,
+        )
     if code in _ACCESS or code in _CREDENTIALS:
         return make(
             ErrorKind.ACCESS_DENIED,

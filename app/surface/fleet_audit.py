@@ -10,7 +10,7 @@ from app.fleet.audit import FLEET_TOOL, FleetAudit, FleetOptions, audit_fleet, c
 from app.fleet.coverage import Reason
 from app.fleet.fleet import Fleet
 from app.fleet.inventory import ConfigInventory, read_inventory
-from app.fleet.reach import select
+from app.fleet.reach import select, unlisted
 from app.lambda_ops import OpsError
 from app.lambda_ops.errors import OpsFailure
 from app.surface.targeting import caller
@@ -59,6 +59,7 @@ def answer(
             workers=options.workers,
             inventory=inventory,
             home_region=fleet.home.region,
+            unlisted=unlisted(fleet, targets),  # accounts whose enabled regions could not be read
         )
     except OpsFailure as failure:
         return failure.error

@@ -19,6 +19,7 @@ from aws_durable_execution_sdk_python.config import CompletionConfig, MapConfig
 
 from app.fleet.audit import DEFAULT_WORKERS, TargetResult, audit_target, catalog_of, merge
 from app.fleet.coverage import TargetCoverage, timed_out
+from app.fleet.deadline import within
 from app.fleet.fleet import Fleet
 from app.fleet.targets import Caller, Target
 from app.worker.environment import Environment
@@ -65,10 +66,11 @@ def make_job(
             target = parse(label)
 
             def read(_: Any) -> dict[str, Any]:
-                return audit_target(
-                    target, lambda t: fleet.ops(t, caller), budget_s=target_budget_s,
-                    home_region=fleet.home.region, **options,
-                ).model_dump(mode="json")  # fmt: skip
+                with within(target_budget_s):  # its AWS calls (retries, STS) end with the target's budget
+                    return audit_target(
+                        target, lambda t: fleet.ops(t, caller), budget_s=target_budget_s,
+                        home_region=fleet.home.region, **options,
+                    ).model_dump(mode="json")  # fmt: skip
 
             result: dict[str, Any] = context.step(read, name=f"audit {label}")
             with lock:

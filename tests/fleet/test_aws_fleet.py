@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
 import pytest
 
+from app.fleet.audit import audit_fleet, catalog_of
 from app.fleet.aws import AwsFleet, role_of
 from app.fleet.config import FleetConfig
 from app.fleet.failures import classify
+from app.fleet.reach import unlisted
 from app.fleet.targets import Caller, Target
 from app.lambda_ops import ErrorKind, OpsError, WritePolicy
 from app.lambda_ops.errors import OpsFailure
 from tests.fleet.conftest import DENIED, HOME, ONE, TWO, Calls, make_fleet, recording_sessions
+from tests.fleet.moto_fleet import fail_with
+from tests.lambda_ops.helpers import FakeClock
 
 ALICE = Caller(identity="alice", tool="list-functions")
 
@@ -77,6 +83,17 @@ def test_the_same_caller_reuses_its_facade_and_renewal_drops_it(fleet_aws: None,
     fleet.renew()
     assert fleet.ops(target, ALICE) is not first
     assert len(calls.assumed()) == 3
+
+
+def test_subjects_that_sanitise_alike_get_facades_of_their_own(fleet_aws: None, calls: Calls) -> None:
+    """Hazard: ``a|b`` and ``a-b`` share a sanitised ``source_identity``; facades keyed on it would let one
+    person's calls run in the other's member session (CloudTrail naming the wrong person)."""
+    fleet = make_fleet(calls)
+    target = fleet.resolve(TWO, "eu-west-1")
+    pipe = fleet.ops(target, Caller(identity="a|b", tool="t"))
+    dash = fleet.ops(target, Caller(identity="a-b", tool="t"))
+    assert pipe is not dash
+    assert len(calls.assumed()) == 2
 
 
 def test_a_denied_role_is_access_denied_naming_role_account_and_fix(fleet_aws: None, calls: Calls) -> None:
@@ -193,3 +210,62 @@ def test_the_rate_limit_counts_every_lambda_attempt_of_a_target(fleet_aws: None,
     names(fleet, target)
     assert fleet.limits.bucket(ONE, "eu-west-1").taken >= 1
     assert fleet.limits.bucket(TWO, "eu-west-1").taken == 0
+
+
+def test_unreadable_enabled_regions_make_the_answer_incomplete(fleet_aws: None, calls: Calls) -> None:
+    """Hazard: with LAMBDA_OPS_REGIONS=enabled, a throttled or denied DescribeRegions silently left the
+    account's home region alone, so its other regions vanished from targets and coverage and the fleet
+    answer could say complete: true. Now the failure is a coverage entry, remembered for a minute."""
+    clock = FakeClock()
+    recording = recording_sessions(calls, set())
+    described = {"n": 0}
+
+    def sessions(**kwargs: Any) -> Any:
+        session = recording(**kwargs)
+        if "botocore_session" in kwargs:  # a member's session: its DescribeRegions is throttled
+            session.events.register("before-call.ec2.DescribeRegions", count_then(described))
+        return session
+
+    fleet = AwsFleet(
+        FleetConfig(accounts=(ONE,), regions=("enabled",)), session_factory=sessions, clock=clock
+    )
+    targets = [t for t in fleet.targets() if t.account == ONE]
+    assert targets == [Target(ONE, "us-east-1")]  # the home region, still read
+    gaps = unlisted(fleet, targets)
+    assert [(account, error.kind) for account, error in gaps] == [(ONE, ErrorKind.THROTTLED)]
+    catalog, today = catalog_of(fleet.ops(fleet.home, ALICE))
+    answer = audit_fleet(targets, lambda t: fleet.ops(t, ALICE), catalog=catalog, today=today, unlisted=gaps)
+    assert not answer.complete
+    gap = next(c for c in answer.coverage or [] if c.region == "*")
+    assert (gap.account, gap.status.value, gap.reason and gap.reason.value) == (ONE, "failed", "throttled")
+    assert (gap.message or "").startswith(f"enabled regions of {ONE} could not be read: ")
+    assert described["n"] == 1
+    fleet.targets()  # within a minute: not asked again
+    assert described["n"] == 1
+    clock.advance(61)
+    fleet.targets()
+    assert described["n"] == 2
+
+
+def count_then(seen: dict[str, int]) -> Any:
+    fail = fail_with("RequestLimitExceeded", 503)
+
+    def hook(**kwargs: Any) -> Any:
+        seen["n"] += 1
+        return fail(**kwargs)
+
+    return hook
+
+
+def test_the_enabled_region_listing_is_attributed_to_the_server(fleet_aws: None, calls: Calls) -> None:
+    """The documented choice (docs/design.md): DescribeRegions is the server's shared, cached lookup, never
+    a person's action; every function read runs in a session naming the caller."""
+    fleet = AwsFleet(
+        FleetConfig(accounts=(ONE,), regions=("enabled",)), session_factory=recording_sessions(calls, set())
+    )
+    assert Target(ONE, "eu-west-1") in fleet.targets()
+    listing = calls.assumed()
+    assert [p["SourceIdentity"] for p in listing] == ["lambda-ops-mcp"]
+    assert {"Key": "lambda-ops-tool", "Value": "targets"} in listing[0]["Tags"]
+    names(fleet, Target(ONE, "eu-west-1"))
+    assert calls.assumed()[-1]["SourceIdentity"] == "alice"

@@ -149,3 +149,22 @@ def test_a_tag_value_keeps_to_what_sts_accepts() -> None:
     )  # fmt: skip
     Sessions(lambda: client).credentials("222222222222", "r", odd)
     stubber.assert_no_pending_responses()
+
+
+def test_subjects_that_sanitise_alike_never_share_credentials() -> None:
+    """Hazard: ``a|b`` and ``a-b`` have one ``source_identity`` (sanitised for STS); a cache keyed on it
+    would hand one person's member session to the other. The key is the raw identity."""
+    client, stubber = sts()
+    wall = Wall()
+    sessions = Sessions(lambda: client, clock=wall)
+    pipe, dash = Caller(identity="a|b", tool="t"), Caller(identity="a-b", tool="t")
+    for key in ("PIPEXXXXXXXXXXXX", "DASHXXXXXXXXXXXX"):
+        stubber.add_response(
+            "assume_role",
+            {"Credentials": {"AccessKeyId": key, "SecretAccessKey": "s", "SessionToken": "t",
+                             "Expiration": datetime.fromtimestamp(wall.now + 900, UTC)}},
+        )  # fmt: skip
+    assert sessions.credentials("111111111111", "r", pipe).access_key == "PIPEXXXXXXXXXXXX"
+    assert sessions.credentials("111111111111", "r", dash).access_key == "DASHXXXXXXXXXXXX"
+    assert sessions.assumed == 2
+    stubber.assert_no_pending_responses()

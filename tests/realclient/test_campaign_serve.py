@@ -26,7 +26,9 @@ def test_the_readme_campaign_upgrades_what_passes_and_rolls_back_the_two_faults(
     assert [w["tier"] for w in planned["waves"]] == ["idle", "low", "busiest"]
     # across make serve's fleet: a member account's function too; the account that denies its role is noted
     assert "222222222222/eu-west-1/eu-events-router" in planned["waves"][0]["functions"]
-    assert any(n.startswith("333333333333/us-east-1: not reached") for n in planned["notes"]), planned["notes"]
+    assert any(n.startswith("333333333333/us-east-1: not reached") for n in planned["notes"]), planned[
+        "notes"
+    ]
     assert planned["complete"] is False
     arguments = {**SELECTION, "digest": planned["digest"]}
     created = call(url, "tools/call", {"name": "run-runtime-campaign", "arguments": arguments})["result"]
