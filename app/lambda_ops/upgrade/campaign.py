@@ -26,6 +26,7 @@ import base64
 import hashlib
 import json
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -409,13 +410,29 @@ def tier_of(functions: list[PlannedFunction]) -> None:
             function.tier = "low"
 
 
+def spread(ordered: list[PlannedFunction]) -> list[PlannedFunction]:
+    """Functions of equal traffic taken from each target in turn (the first of every account and region,
+    then the second, ...), so a wave spans the fleet: its batches run up to ``concurrency_per_account``
+    functions in *every* account at once instead of one account's while the others wait."""
+    rank: Counter[tuple[float, str, str]] = Counter()
+    keyed: list[tuple[float, int, str, PlannedFunction]] = []
+    for function in ordered:
+        traffic = function.invocations if function.invocations is not None else math.inf
+        group = (traffic, function.account, function.region)
+        keyed.append((traffic, rank[group], function.key, function))
+        rank[group] += 1
+    return [function for *_, function in sorted(keyed, key=lambda item: item[:3])]
+
+
 def assign_waves(functions: list[PlannedFunction], wave_size: int) -> list[Wave]:
     tier_of(functions)
     waves: list[Wave] = []
     for tier in ("idle", "low", "busiest"):
-        members = sorted(
-            (f for f in functions if f.tier == tier),
-            key=lambda f: (f.invocations if f.invocations is not None else math.inf, f.key),
+        members = spread(
+            sorted(
+                (f for f in functions if f.tier == tier),
+                key=lambda f: (f.invocations if f.invocations is not None else math.inf, f.key),
+            )
         )
         for offset in range(0, len(members), wave_size):
             chunk = members[offset : offset + wave_size]
