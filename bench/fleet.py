@@ -30,6 +30,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
 from app.fleet.audit import FleetAudit, audit_fleet
+from app.fleet.aws import shared_core_session
 from app.fleet.limits import Limits
 from app.fleet.targets import Target
 from app.lambda_ops import CatalogProvider, ClientSettings, LambdaClients, LambdaOps
@@ -89,8 +90,11 @@ class EmulatedTarget:
         return AWSResponse(request.url, 200, headers, Raw(json.dumps(body).encode()))
 
     def ops(self) -> LambdaOps:
-        session = boto3.session.Session(
-            aws_access_key_id="bench", aws_secret_access_key="bench", region_name=self.target.region
+        session = boto3.session.Session(  # a session per target, sharing the models' loader as the fleet does
+            botocore_session=shared_core_session(),
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",
+            region_name=self.target.region,
         )
 
         def factory(service: str, config: Config, region: str | None) -> Any:

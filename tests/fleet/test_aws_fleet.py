@@ -12,6 +12,7 @@ from app.fleet.aws import AwsFleet, role_of
 from app.fleet.config import FleetConfig
 from app.fleet.failures import classify
 from app.fleet.reach import unlisted
+from app.fleet.sessions import Given
 from app.fleet.targets import Caller, Target
 from app.lambda_ops import ErrorKind, OpsError, WritePolicy
 from app.lambda_ops.errors import OpsFailure
@@ -222,7 +223,7 @@ def test_unreadable_enabled_regions_make_the_answer_incomplete(fleet_aws: None, 
 
     def sessions(**kwargs: Any) -> Any:
         session = recording(**kwargs)
-        if "botocore_session" in kwargs:  # a member's session: its DescribeRegions is throttled
+        if is_member(kwargs.get("botocore_session")):  # a member's session: its DescribeRegions is throttled
             session.events.register("before-call.ec2.DescribeRegions", count_then(described))
         return session
 
@@ -247,6 +248,15 @@ def test_unreadable_enabled_regions_make_the_answer_incomplete(fleet_aws: None, 
     assert described["n"] == 2
 
 
+def is_member(core: Any) -> bool:
+    """A session signing with a member's assumed credentials (every fleet session shares the model loader;
+    only a member's has the fleet's own credential provider)."""
+    if core is None:
+        return False
+    providers = core.get_component("credential_provider").providers
+    return any(isinstance(provider, Given) for provider in providers)
+
+
 def count_then(seen: dict[str, int]) -> Any:
     fail = fail_with("RequestLimitExceeded", 503)
 
@@ -269,3 +279,14 @@ def test_the_enabled_region_listing_is_attributed_to_the_server(fleet_aws: None,
     assert {"Key": "lambda-ops-tool", "Value": "targets"} in listing[0]["Tags"]
     names(fleet, Target(ONE, "eu-west-1"))
     assert calls.assumed()[-1]["SourceIdentity"] == "alice"
+
+
+def test_every_target_session_shares_one_model_loader(fleet_aws: None, calls: Calls) -> None:
+    """Hazard: a botocore session per target (its own credentials) parses the service models again — 40
+    targets' first clients cost 4.5 s of one core in parallel (bench/fleet.py), 0.4 s with one loader."""
+    fleet = make_fleet(calls)
+    one = fleet.ops(Target(ONE, "us-east-1"), ALICE).clients.control
+    two = fleet.ops(Target(TWO, "eu-west-1"), ALICE).clients.control
+    assert one is not two
+    assert one.meta.events is not two.meta.events  # separate sessions (separate credentials)
+    assert one._loader is two._loader  # one parse of the Lambda model
