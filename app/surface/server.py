@@ -49,7 +49,10 @@ function's runtime. Do not use it for other AWS services.
 Where to start:
 - "Which functions use deprecated runtimes?" or any question about runtimes across the account: call \
 `audit-runtimes` once (optionally with a family such as nodejs). It reads the whole account server-side \
-and groups functions by runtime with exact counts, dates and the recommended upgrade target.
+and groups functions by runtime with exact counts, dates and the recommended upgrade target. With a fleet \
+configured it answers for every account and region (narrow with `accounts` / `regions`); its coverage \
+section says which targets are complete and, for the others, why and how to fix it: counts are exact only \
+for complete targets.
 - Runtime dates, statuses and upgrade targets without the account: `get-runtime-info`.
 - "How is my function doing?", before and after an upgrade: `get-function-health` (errors, throttles, \
 latency against the previous 7 days, recent error lines; qualifier for one alias). To upgrade the busiest \
@@ -62,6 +65,10 @@ means done. If the client supports elicitation (protocol 2026-07-28), the server
 before invoke-function or an upgrade runs; outcome 'declined' (invoked=false) means the user said no. \
 `invoke-function` runs the function's code: only when asked. Both are refused unless this \
 server's settings allow writes to that function; the error names the setting.
+- "Upgrade all of them": `plan-runtime-campaign` (changes nothing: the functions, exclusions, waves and \
+a digest), show the plan, then `run-runtime-campaign` with the same selection and the digest (a task; \
+the user confirms once). It shifts traffic through aliases by a CodeDeploy-style strategy and rolls back \
+any function whose errors or alarms breach.
 - Another account or region: pass `account` and/or `region` on each call (omit both for the server's own). \
 A target that cannot be reached answers an error naming the role to deploy or fix (access_denied) or \
 region_disabled.
