@@ -198,3 +198,29 @@ def test_cancelling_a_task_that_waits_for_an_answer_wakes_it_to_finish_consisten
     record, _ = run(store, {"ask": asking}, "ask", during=cancel)
     assert record.status is TaskStatus.CANCELLED
     assert record.status_message == "Cancelled while asking: nothing done."
+
+
+def test_the_fleet_and_campaign_jobs_are_registered_and_imported_only_when_they_run() -> None:
+    """Every task on a cold worker pays the worker's imports (its cold init is at most half the server's, in
+    make bench): the campaign's and the fleet audit's modules load when such a task runs, not before."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from app.fleet.audit import FLEET_TOOL
+    from app.surface.campaign_tools import RUN_TOOL
+    from app.worker.jobs import JOBS
+
+    assert {FLEET_TOOL, RUN_TOOL} <= set(JOBS)
+    lazy = (
+        "app.worker.campaign",
+        "app.worker.fleet_audit",
+        "app.lambda_ops.upgrade.campaign",
+        "app.fleet.audit",
+    )
+    code = f"import sys, app.worker.handler; print([m for m in {lazy!r} if m in sys.modules])"
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=root, check=True
+    )
+    assert done.stdout.strip() == "[]"
