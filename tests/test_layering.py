@@ -4,6 +4,7 @@ that crosses a layer fails here, not in a review."""
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -163,3 +164,19 @@ def test_the_layering_check_sees_a_crossing(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("from app.surface.server import build_server\nimport starlette.types\n")
     assert {"app.surface.server", "starlette.types"} <= _imports(module)
+
+
+def test_the_servers_init_imports_no_boto3() -> None:
+    """boto3 (with s3transfer, ~0.2 s) is imported by the first request that needs an AWS client, not by the
+    handler's init: the task store and the fleet's sessions import it when they are first built."""
+    code = (
+        "import os, sys; os.environ.setdefault('LAMBDA_OPS_AUTH_MODE', 'none'); "
+        "from app.handler import build_handler; build_handler(); "
+        "print([m for m in ('boto3', 'botocore.session', 's3transfer') if m in sys.modules])"
+    )
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "LAMBDA_OPS_AUTH_MODE": "none"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=APP.parent, check=True,
+        env=env,
+    )  # fmt: skip
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -24,9 +24,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import botocore.session
 from botocore.config import Config
 from botocore.credentials import CredentialResolver
 
@@ -40,6 +39,9 @@ from app.fleet.targets import Caller, Target
 from app.lambda_ops import CatalogProvider, LambdaClients, LambdaOps, WritePolicy
 from app.lambda_ops.clients import ClientFactory, ClientSettings
 from app.lambda_ops.errors import ErrorKind, OpsError, OpsFailure, aws_call, invalid
+
+if TYPE_CHECKING:
+    import botocore.session
 
 # Fleet clients: adaptive retries (a throttle a retry absorbs is never surfaced), more attempts than a
 # single-account call needs — none past the call's deadline (deadline.py) — and timeouts that bound the one
@@ -83,6 +85,8 @@ def shared_core_session() -> botocore.session.Session:
     needs a session of its own (its credentials), and each session would otherwise parse the service models
     again: 40 targets' first clients took 4.5 s of one core in parallel, 0.4 s with a shared loader. The
     loader holds parsed JSON models only (no credentials); built on first use, not at import."""
+    import botocore.session  # with the first target's session, not at import
+
     global _loader
     with _loader_lock:
         if _loader is None:

@@ -20,7 +20,6 @@ import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from app.tasks.model import TaskRecord, TaskStatus
@@ -47,6 +46,10 @@ def encode_result(result: Mapping[str, Any]) -> bytes:
 class TaskStore:
     def __init__(self, table: str, client: Callable[[], Any]) -> None:
         """``client`` returns the DynamoDB client (built on first use by the owner of the clients)."""
+        # boto3 when the first task is stored or read (the store itself is built lazily): not on the server's
+        # import path, where a request that touches no task would pay for it.
+        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
         self.table, self._client = table, client
         self._serializer, self._deserializer = TypeSerializer(), TypeDeserializer()
 
