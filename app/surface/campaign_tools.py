@@ -67,8 +67,11 @@ Smoke = Annotated[
 WaveSize = Annotated[int, Field(ge=1, le=200, description="At most this many functions per wave.")]
 
 
-def selection_of(**values: Any) -> Selection:
-    values["smoke_payload"] = compact_json(values.pop("smoke_payload"))
+def selection_of(arguments: dict[str, Any]) -> Selection:
+    """The selection from a tool's arguments (its ``locals()``: the three entry points take the same selection
+    parameters, named as ``Selection``'s fields; the rest — digest, strategy, ctx — is left out)."""
+    values = {name: arguments[name] for name in Selection.model_fields if name in arguments}
+    values["smoke_payload"] = compact_json(values.get("smoke_payload"))
     return Selection(**values)
 
 
@@ -124,19 +127,7 @@ async def confirm_campaign(
     first_wave_failures: int,
     concurrency_per_account: int,
 ) -> CampaignConsent | Elicit[Confirmation]:
-    selection = selection_of(
-        runtimes=runtimes,
-        family=family,
-        statuses=statuses,
-        name_prefix=name_prefix,
-        tags=tags,
-        accounts=accounts,
-        regions=regions,
-        target_runtime=target_runtime,
-        alias=alias,
-        smoke_payload=smoke_payload,
-        wave_size=wave_size,
-    )
+    selection = selection_of(locals())
     consent = check(compute_plan(ctx.mcp_server, selection, RUN_TOOL), digest)
     return await ask(ctx, consent, strategy, alarms, max_failures)
 
@@ -172,19 +163,7 @@ def register_campaign_tools(server: MCPServer) -> None:
         wave_size: WaveSize = 25,
     ) -> Annotated[CallToolResult, CampaignPlan]:
         try:
-            selection = selection_of(
-                runtimes=runtimes,
-                family=family,
-                statuses=statuses,
-                name_prefix=name_prefix,
-                tags=tags,
-                accounts=accounts,
-                regions=regions,
-                target_runtime=target_runtime,
-                alias=alias,
-                smoke_payload=smoke_payload,
-                wave_size=wave_size,
-            )
+            selection = selection_of(locals())
         except ValueError as error:
             return result(
                 OpsError(kind=ErrorKind.INVALID_ARGUMENT, message=str(error)[:500], retryable=False),
@@ -269,19 +248,7 @@ def register_campaign_tools(server: MCPServer) -> None:
                 first_wave_failures=first_wave_failures,
                 concurrency_per_account=concurrency_per_account,
             )
-            selection = selection_of(
-                runtimes=runtimes,
-                family=family,
-                statuses=statuses,
-                name_prefix=name_prefix,
-                tags=tags,
-                accounts=accounts,
-                regions=regions,
-                target_runtime=target_runtime,
-                alias=alias,
-                smoke_payload=smoke_payload,
-                wave_size=wave_size,
-            )
+            selection = selection_of(locals())
         except OpsFailure as failure:
             return refused(failure.error)
         except ValueError as error:
