@@ -29,7 +29,8 @@ import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
-from app.fleet.audit import FleetAudit, audit_fleet
+from app.fleet.answer import FleetAudit
+from app.fleet.audit import audit_fleet
 from app.fleet.aws import shared_core_session
 from app.fleet.limits import Limits
 from app.fleet.targets import Target

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.fleet.audit import FLEET_TOOL, FleetAudit, FleetOptions, audit_fleet, catalog_of
+from app.fleet.answer import FleetAudit
+from app.fleet.audit import FLEET_TOOL, FleetOptions, audit_fleet, catalog_of
 from app.fleet.coverage import Reason
 from app.fleet.fleet import Fleet
 from app.fleet.inventory import ConfigInventory, read_inventory

@@ -6,7 +6,7 @@ AWS or knows about MCP: each function takes a domain result and returns a string
 
 from __future__ import annotations
 
-from app.fleet.audit import FleetAudit, FleetGroup, FleetRoute
+from app.fleet.answer import FleetAudit, FleetGroup, FleetRoute
 from app.fleet.coverage import CoverageStatus
 from app.lambda_ops import (
     FunctionDetail,

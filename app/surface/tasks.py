@@ -27,7 +27,7 @@ from mcp_types import INVALID_PARAMS, CallToolRequestParams, CallToolResult, Req
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import Field
 
-from app.fleet.audit import FleetAudit
+from app.fleet.answer import FleetAudit
 from app.lambda_ops import FunctionDetail, InvokeResult, OpsError, RuntimeAudit, UpgradeResult
 from app.lambda_ops.upgrade.campaign_run import CampaignReport
 from app.surface import render, render_campaign

@@ -16,7 +16,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp_types import CallToolResult
 from pydantic import Field
 
-from app.fleet.audit import FleetAudit, FleetOptions
+from app.fleet.answer import FleetAudit
+from app.fleet.audit import FleetOptions
 from app.fleet.fleet import Fleet
 from app.lambda_ops import FunctionDetail, FunctionPage, OpsError, RuntimeAudit, RuntimeCatalogResult
 from app.lambda_ops.audit import (

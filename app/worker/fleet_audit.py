@@ -17,10 +17,12 @@ from aws_durable_execution_sdk_python import DurableContext
 from aws_durable_execution_sdk_python.concurrency.models import BatchResult
 from aws_durable_execution_sdk_python.config import CompletionConfig, MapConfig
 
-from app.fleet.audit import DEFAULT_WORKERS, TargetResult, audit_target, catalog_of, merge
+from app.fleet.answer import TargetResult
+from app.fleet.audit import DEFAULT_WORKERS, audit_target, catalog_of
 from app.fleet.coverage import TargetCoverage, timed_out
 from app.fleet.deadline import within
 from app.fleet.fleet import Fleet
+from app.fleet.merge import merge
 from app.fleet.targets import Caller, Target
 from app.worker.environment import Environment
 from app.worker.task import Outcome, TaskRun, completed

@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from app.fleet.audit import FleetAudit, TargetResult, audit_fleet, audit_target, merge
+from app.fleet.answer import FleetAudit, TargetResult
+from app.fleet.audit import audit_fleet, audit_target
+from app.fleet.merge import merge
 from app.fleet.targets import Target
 from app.lambda_ops import CatalogProvider
 from tests.fleet.moto_fleet import DENIED, HOME, MEMBER_A, MEMBER_B, MotoFleet, throttle

@@ -11,7 +11,8 @@ import boto3
 import pytest
 from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner
 
-from app.fleet.audit import FLEET_TOOL, FleetAudit, audit_fleet
+from app.fleet.answer import FleetAudit
+from app.fleet.audit import FLEET_TOOL, audit_fleet
 from app.lambda_ops import CatalogProvider, LambdaClients
 from app.local.tasks_table import TABLE, create_tasks_table
 from app.tasks.model import Caller, TaskRecord, TaskStatus, WorkOrder, new_task_id
