@@ -16,7 +16,8 @@ import boto3
 from moto import mock_aws
 
 from app.lambda_ops import CatalogProvider, LambdaClients, LambdaOps, WritePolicy
-from app.lambda_ops.upgrade.campaign import Place, Selection, plan_campaign
+from app.lambda_ops.upgrade.campaign import plan_campaign
+from app.lambda_ops.upgrade.campaign_model import Place, Selection
 from app.lambda_ops.upgrade.campaign_run import CampaignRunner, RunOptions, batches, in_process
 from app.lambda_ops.upgrade.effects import InProcess
 from app.lambda_ops.upgrade.strategy import parse_strategy

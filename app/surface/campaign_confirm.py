@@ -16,7 +16,8 @@ from mcp.server.mcpserver.context import Context
 from mcp.server.mcpserver.resolve import Elicit
 
 from app.lambda_ops import OpsError
-from app.lambda_ops.upgrade.campaign import CampaignPlan, refusal
+from app.lambda_ops.upgrade.campaign_digest import refusal
+from app.lambda_ops.upgrade.campaign_model import CampaignPlan
 from app.surface.confirm import Confirmation, can_ask
 
 

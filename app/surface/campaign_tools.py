@@ -21,7 +21,8 @@ from pydantic import Field
 from app.fleet.reach import reach, select
 from app.lambda_ops import OpsError
 from app.lambda_ops.errors import ErrorKind, OpsFailure
-from app.lambda_ops.upgrade.campaign import CampaignPlan, Place, Selection, plan_campaign
+from app.lambda_ops.upgrade.campaign import plan_campaign
+from app.lambda_ops.upgrade.campaign_model import CampaignPlan, Place, Selection
 from app.lambda_ops.upgrade.campaign_run import CampaignReport, RunOptions
 from app.lambda_ops.upgrade.strategy import DEFAULT_STRATEGY, parse_strategy
 from app.surface import audit_trail, render, render_campaign

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.lambda_ops.upgrade.campaign import CampaignPlan
+from app.lambda_ops.upgrade.campaign_model import CampaignPlan
 from app.lambda_ops.upgrade.campaign_run import CampaignReport
 
 SHOWN = 40

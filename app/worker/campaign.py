@@ -21,14 +21,9 @@ from aws_durable_execution_sdk_python.config import CompletionConfig, MapConfig
 from app.fleet.reach import reach, select
 from app.lambda_ops import LambdaOps, OpsError
 from app.lambda_ops.errors import ErrorKind, OpsFailure
-from app.lambda_ops.upgrade.campaign import (
-    CampaignPlan,
-    Place,
-    PlannedFunction,
-    Selection,
-    plan_campaign,
-    refusal,
-)
+from app.lambda_ops.upgrade.campaign import plan_campaign
+from app.lambda_ops.upgrade.campaign_digest import refusal
+from app.lambda_ops.upgrade.campaign_model import CampaignPlan, Place, PlannedFunction, Selection
 from app.lambda_ops.upgrade.campaign_run import (
     ERROR,
     NOT_STARTED,

@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 
 from app.lambda_ops import CatalogProvider, LambdaClients, LambdaOps, WritePolicy
-from app.lambda_ops.upgrade.campaign import Place
+from app.lambda_ops.upgrade.campaign_model import Place
 from tests.lambda_ops.helpers import TODAY
 
 HOME = "123456789012"

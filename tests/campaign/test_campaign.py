@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from app.lambda_ops.runtime_info import CatalogProvider
-from app.lambda_ops.upgrade.campaign import CampaignPlan, Selection, changes, plan_campaign, refusal
+from app.lambda_ops.upgrade.campaign import plan_campaign
+from app.lambda_ops.upgrade.campaign_digest import changes, refusal
+from app.lambda_ops.upgrade.campaign_model import CampaignPlan, Selection
 from app.lambda_ops.upgrade.campaign_run import CampaignReport, CampaignRunner, RunOptions, in_process
 from app.lambda_ops.upgrade.effects import InProcess
 from tests.campaign.fleet import HOME, MEMBER, NEW, OLD, REGION, Fleet, alias_of, runtime_of

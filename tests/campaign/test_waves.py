@@ -3,8 +3,9 @@ run in every account at once (bench/campaign.py measured a wave of one account a
 
 from __future__ import annotations
 
-from app.lambda_ops.upgrade.campaign import PlannedFunction, assign_waves
+from app.lambda_ops.upgrade.campaign_model import PlannedFunction
 from app.lambda_ops.upgrade.campaign_run import batches
+from app.lambda_ops.upgrade.campaign_waves import assign_waves
 
 
 def planned(account: str, name: str, invocations: int | None) -> PlannedFunction:

@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 from app.lambda_ops.errors import OpsFailure, invalid
 from app.lambda_ops.facade import LambdaOps
 from app.lambda_ops.runtimes import RuntimeCatalog
-from app.lambda_ops.upgrade.campaign import CampaignPlan, PlannedFunction
+from app.lambda_ops.upgrade.campaign_model import CampaignPlan, PlannedFunction
 from app.lambda_ops.upgrade.effects import Effects
 from app.lambda_ops.upgrade.gates import missing_alarms
 from app.lambda_ops.upgrade.plan import MAX_BUDGET_S, Outcome, UpgradeOptions, UpgradeResult
