@@ -13,7 +13,6 @@ Run it alone for a seeded account to point the AWS CLI at: ``python -m app.local
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
@@ -28,6 +27,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import IO, Any
 
+from app.local.child import Child, ChildError
 from app.local.context import CREDENTIALS, REGION
 from app.local.control_plane import Limits
 
@@ -49,34 +49,25 @@ class SandboxError(RuntimeError):
 
 
 class Sandbox:
-    """The parent's handle on the sandbox child: ``Sandbox.spawn()``, ``wait_ready()``, ``stop()``."""
+    """The parent's handle on the sandbox child (app/local/child.py): ``Sandbox.spawn()``, ``wait_ready()``,
+    ``stop()``."""
 
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
-        self.process = process
+    def __init__(self, child: Child) -> None:
+        self.child = child
         self.info: SandboxInfo | None = None
-        self._first_line: list[bytes] = []
-        self._reader = threading.Thread(target=self._read_first_line, name="sandbox-ready", daemon=True)
-        self._reader.start()
+
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        return self.child.process
 
     @classmethod
     def spawn(cls, limits: Limits | None = None) -> Sandbox:
         """Start the child; returns at once (seeding goes on while the caller does other work)."""
-        process = subprocess.Popen(  # noqa: S603 - this interpreter, our module, numbers we formatted
-            [sys.executable, "-m", "app.local.sandbox", *limit_args(limits or Limits())],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            start_new_session=True,  # Ctrl+C reaches the parent only; the parent stops the child
-        )
-        return cls(process)
+        return cls(Child("sandbox", "app.local.sandbox", limit_args(limits or Limits())))
 
     def wait_ready(self, timeout: float = 60.0) -> SandboxInfo:
-        self._reader.join(timeout)
-        if self._reader.is_alive():
-            self.stop()
-            raise SandboxError(f"the sandbox was not ready within {timeout:.0f} s")
-        line = self._first_line[0] if self._first_line else b""
         try:
-            ready = json.loads(line)
+            ready = self.child.wait_ready(timeout)
             self.info = SandboxInfo(
                 ready["endpoint_url"],
                 int(ready["functions"]),
@@ -84,7 +75,9 @@ class Sandbox:
                 str(ready.get("fleet", "")),
                 str(ready.get("limits", "none")),
             )
-        except (ValueError, KeyError, TypeError):
+        except ChildError as error:
+            raise SandboxError(str(error)) from None
+        except (KeyError, TypeError, ValueError):
             code = self.stop()
             raise SandboxError(
                 f"the sandbox failed to start (exit code {code}); see its output above"
@@ -93,21 +86,7 @@ class Sandbox:
 
     def stop(self, timeout: float = 10.0) -> int:
         """Close the child's stdin (its signal to stop) and wait for it; kill it if it does not stop."""
-        if self.process.stdin is not None and not self.process.stdin.closed:
-            with contextlib.suppress(OSError):  # a child that died already: broken pipe
-                self.process.stdin.close()
-        try:
-            code = self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            code = self.process.wait(timeout)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        return code
-
-    def _read_first_line(self) -> None:
-        assert self.process.stdout is not None
-        self._first_line.append(self.process.stdout.readline())
+        return self.child.stop(timeout)
 
 
 def limit_args(limits: Limits) -> list[str]:
