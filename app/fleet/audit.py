@@ -41,10 +41,9 @@ from app.lambda_ops.audit import (
     AUDIT_SECONDS,
     DEFAULT_NAMES_PER_GROUP,
     DEFAULT_ROUTES,
-    MAX_NAMES_PER_GROUP,
-    MAX_ROUTES,
+    validate_arguments,
 )
-from app.lambda_ops.errors import OpsFailure, invalid
+from app.lambda_ops.errors import OpsFailure
 from app.lambda_ops.runtimes import RuntimeCatalog
 
 FLEET_TOOL = "audit-fleet"  # the task (and worker job) of a fleet audit that outgrew its tool call
@@ -63,15 +62,8 @@ class FleetOptions:
 
 
 def validate(catalog: RuntimeCatalog, family: str | None, names_per_group: int, routes_limit: int) -> None:
-    """The arguments' errors before any target is read (raises ``OpsFailure`` invalid)."""
-    if not 0 <= names_per_group <= MAX_NAMES_PER_GROUP:
-        raise invalid(f"names_per_group must be between 0 and {MAX_NAMES_PER_GROUP}, got {names_per_group}.")
-    if not 0 <= routes_limit <= MAX_ROUTES:
-        raise invalid(f"routes_limit must be between 0 and {MAX_ROUTES}, got {routes_limit}.")
-    wanted = (family or "").strip().lower() or None
-    if wanted is not None and wanted not in catalog.families:
-        known = ", ".join(sorted(catalog.families))
-        raise invalid(f"Unknown runtime family '{wanted}'. Known families: {known}.")
+    """The arguments checked before any target is read (the account audit's own checks)."""
+    validate_arguments(catalog, family, names_per_group, routes_limit)
 
 
 def audit_target(

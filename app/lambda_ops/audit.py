@@ -112,6 +112,22 @@ class RuntimeAudit(BaseModel):
     )
 
 
+def validate_arguments(
+    catalog: RuntimeCatalog, family: str | None, names_per_group: int, routes_limit: int
+) -> str | None:
+    """The audit's arguments checked before any AWS call (raises ``OpsFailure`` invalid); the family
+    normalised (None: every family). The fleet audit checks them once before reading any target."""
+    if not 0 <= names_per_group <= MAX_NAMES_PER_GROUP:
+        raise invalid(f"names_per_group must be between 0 and {MAX_NAMES_PER_GROUP}, got {names_per_group}.")
+    if not 0 <= routes_limit <= MAX_ROUTES:
+        raise invalid(f"routes_limit must be between 0 and {MAX_ROUTES}, got {routes_limit}.")
+    wanted = (family or "").strip().lower() or None
+    if wanted is not None and wanted not in catalog.families:
+        known = ", ".join(sorted(catalog.families))
+        raise invalid(f"Unknown runtime family '{wanted}'. Known families: {known}.")
+    return wanted
+
+
 def audit_runtimes(
     client: LambdaClient,
     catalog: RuntimeCatalog,
@@ -124,14 +140,7 @@ def audit_runtimes(
     budget_s: float = AUDIT_SECONDS,
     ranker: Ranker | None = None,
 ) -> RuntimeAudit:
-    if not 0 <= names_per_group <= MAX_NAMES_PER_GROUP:
-        raise invalid(f"names_per_group must be between 0 and {MAX_NAMES_PER_GROUP}, got {names_per_group}.")
-    if not 0 <= routes_limit <= MAX_ROUTES:
-        raise invalid(f"routes_limit must be between 0 and {MAX_ROUTES}, got {routes_limit}.")
-    family = (family or "").strip().lower() or None
-    if family is not None and family not in catalog.families:
-        known = ", ".join(sorted(catalog.families))
-        raise invalid(f"Unknown runtime family '{family}'. Known families: {known}.")
+    family = validate_arguments(catalog, family, names_per_group, routes_limit)
     deadline = clock() + budget_s
     entries, scanned_all = scan_all_versions(client, deadline, clock)
 
