@@ -24,8 +24,7 @@ from app.lambda_ops.upgrade.plan import Outcome, UpgradeResult
 from app.lambda_ops.upgrade.run import Run, Runner
 from app.lambda_ops.upgrade.ship import AliasShipper
 from app.lambda_ops.upgrade.strategy import Strategy
-from app.lambda_ops.upgrade.wait import Observed, plain
-from app.lambda_ops.versions import weights_of
+from app.lambda_ops.upgrade.wait import Observed
 
 
 class TrafficStep(BaseModel):
@@ -172,41 +171,16 @@ class TrafficShifter(AliasShipper):
                 detail=f"all traffic to version {version}",
             )
         )
-        return self._read_back(seen, function, version, tested)
-
-    def _read_back(self, seen: Observed, function: str, version: str, tested: Any) -> UpgradeResult:
-        run, name = self.run, self.state.name
-
-        def read() -> dict[str, Any]:
-            with aws_call("GetAlias", f"{function}:{name}"):
-                return plain(dict(self.control.get_alias(FunctionName=function, Name=name)))
-
-        try:
-            read_alias = self.runner.effects.call("GetAlias", read)
-        except OpsFailure as failure:
-            self.runner.step(run, "alias_read", False, None, failure.error.message)
-            return self.runner.result(
-                run,
-                seen,
-                Outcome.UNVERIFIED,
-                f"Version {version} took all of alias {name}'s traffic, but the alias could not be read "
-                "back: not verified.",
-                smoke_test=tested,
-            )
-        weights = weights_of(read_alias)
-        self.change.version_after = str(read_alias.get("FunctionVersion"))
-        moved = self.change.version_after == version and len(weights) == 1
-        self.change.runtime_after = run.target if moved else None
-        self.runner.step(run, "alias_read", moved, self.change.runtime_after, f"alias {name} → {weights}")
-        if not moved:
-            return self._not_moved(seen, f"alias {name} reads back as {weights}", tested)
         shifted = f" after {len(self.strategy.steps)} gated step(s) ({self.strategy.name})"
-        message = (
-            f"Verified: alias {name} now serves version {version} on {run.target} (was version "
-            f"{self.state.version} on {self.change.runtime_before}){shifted if self.strategy.steps else ''}; "
-            "the version passed its smoke test."
+        return self._verify_alias(
+            seen,
+            function,
+            version,
+            tested,
+            unreadable=f"Version {version} took all of alias {name}'s traffic, but the alias could not be "
+            "read back: not verified.",
+            done=shifted if self.strategy.steps else "",
         )
-        return self.runner.result(run, seen, Outcome.SUCCEEDED, message, smoke_test=tested)
 
     def _roll_back(
         self, seen: Observed, function: str, why: str, tested: Any, *, done: Outcome = Outcome.ROLLED_BACK

@@ -147,10 +147,6 @@ class AliasShipper:
             with aws_call("UpdateAlias", f"{function}:{name}"):
                 self.control.update_alias(**request)
 
-        def read_back() -> dict[str, Any]:
-            with aws_call("GetAlias", f"{function}:{name}"):
-                return plain(dict(self.control.get_alias(FunctionName=function, Name=name)))
-
         effects.progress(f"version {version} passed its smoke test: moving alias {name} to it")
         try:
             effects.call("UpdateAlias", move)
@@ -160,19 +156,44 @@ class AliasShipper:
                 return self._not_moved(seen, f"UpdateAlias was refused: {failure.error.message}", tested)
         else:
             self.runner.step(run, "alias_update", True, run.target, f"UpdateAlias accepted version {version}")
+        return self._verify_alias(
+            seen,
+            function,
+            version,
+            tested,
+            unreadable=f"Version {version} passed its smoke test and UpdateAlias was sent, but alias {name} "
+            "could not be read back: not verified.",
+            how_to_check=f"get-function '{function}': alias {name} should point to version {version}.",
+            note_cancel=True,
+        )
+
+    def _verify_alias(
+        self,
+        seen: Observed,
+        function: str,
+        version: str,
+        tested: Any,
+        *,
+        unreadable: str,
+        how_to_check: str | None = None,
+        done: str = "",
+        note_cancel: bool = False,
+    ) -> UpgradeResult:
+        """Read the alias back: ``succeeded`` only if it serves ``version`` alone (``done``: how it got there,
+        for the message); ``unverified`` if it cannot be read; else not moved. Shared by the single upgrade's
+        move and a campaign's last traffic step (app/lambda_ops/upgrade/shift.py)."""
+        run, name, effects = self.run, self.state.name, self.runner.effects
+
+        def read_back() -> dict[str, Any]:
+            with aws_call("GetAlias", f"{function}:{name}"):
+                return plain(dict(self.control.get_alias(FunctionName=function, Name=name)))
+
         try:
             read = effects.call("GetAlias", read_back)
         except OpsFailure as failure:
             self.runner.step(run, "alias_read", False, None, failure.error.message)
-            return self.runner.result(
-                run,
-                seen,
-                Outcome.UNVERIFIED,
-                f"Version {version} passed its smoke test and UpdateAlias was sent, but alias {name} could "
-                "not be read back: not verified.",
-                smoke_test=tested,
-                how_to_check=f"get-function '{function}': alias {name} should point to version {version}.",
-            )
+            extra = {"how_to_check": how_to_check} if how_to_check else {}
+            return self.runner.result(run, seen, Outcome.UNVERIFIED, unreadable, smoke_test=tested, **extra)
         weights = weights_of(read)
         self.change.version_after = str(read.get("FunctionVersion"))
         moved = self.change.version_after == version and len(weights) == 1
@@ -182,9 +203,9 @@ class AliasShipper:
             return self._not_moved(seen, f"alias {name} reads back as {weights}", tested)
         message = (
             f"Verified: alias {name} now serves version {version} on {run.target} (was version "
-            f"{self.state.version} on {self.change.runtime_before}); the version passed its smoke test."
+            f"{self.state.version} on {self.change.runtime_before}){done}; the version passed its smoke test."
         )
-        if effects.cancelled():
+        if note_cancel and effects.cancelled():
             message += " A cancellation arrived after the alias moved: the upgrade was finished, not undone."
         return self.runner.result(run, seen, Outcome.SUCCEEDED, message, smoke_test=tested)
 
